@@ -1,0 +1,15 @@
+"""``BPF_ENABLE_STATS``: count run time and runs of every program while the fd is open."""
+
+from __future__ import annotations
+
+from pybpf.kernel import syscall
+from pybpf.kernel.fd import Fd
+from pybpf.kernel.layout import BpfAttr
+from pybpf.kernel.uapi import Cmd, StatsType
+
+
+def enable_stats(kind: int = StatsType.RUN_TIME) -> Fd:
+    """Turn statistics on; they stay on until the returned Fd (and every other such fd) is closed."""
+    attr = BpfAttr()
+    attr.enable_stats.type = kind
+    return Fd(syscall.bpf(Cmd.ENABLE_STATS, attr))
