@@ -1,0 +1,35 @@
+"""Fixtures for the toolchain tests: an isolated environment, a tmp cache, a compiler that counts its runs."""
+
+from __future__ import annotations
+
+import pytest
+from _toolchain_helpers import CountingCompiler, make_counting_compiler
+from pybpf.toolchain import CompileCache, Compiler, ToolchainError, find_compiler
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch, tmp_path_factory):
+    """Never read the user's PYBPF_CLANG, never write the user's caches (pybpf's or zig's)."""
+    monkeypatch.delenv("PYBPF_CLANG", raising=False)
+    scratch = tmp_path_factory.mktemp("home-cache")
+    monkeypatch.setenv("PYBPF_CACHE_DIR", str(scratch / "pybpf"))
+    monkeypatch.setenv("ZIG_GLOBAL_CACHE_DIR", str(scratch / "zig-global"))
+    monkeypatch.setenv("ZIG_LOCAL_CACHE_DIR", str(scratch / "zig-local"))
+
+
+@pytest.fixture
+def cache(tmp_path) -> CompileCache:
+    return CompileCache(tmp_path / "cache")
+
+
+@pytest.fixture
+def compiler() -> Compiler:
+    try:
+        return find_compiler()
+    except ToolchainError as err:
+        pytest.skip(f"no BPF C compiler here: {err}")
+
+
+@pytest.fixture
+def counting(tmp_path, compiler) -> CountingCompiler:
+    return make_counting_compiler(tmp_path / "wrapper", compiler)
