@@ -1,0 +1,25 @@
+"""Places that run BPF programs, behind the one ``Target`` interface, found by name."""
+
+from __future__ import annotations
+
+from pybpf.errors import InputError
+from pybpf.harness.targets.base import Loaded, Target, TargetOutcome
+from pybpf.harness.targets.interp import InterpTarget
+from pybpf.harness.targets.kernel import KernelTarget
+
+# The registry: a target's command-line name -> its class.
+TARGETS: dict[str, type[Target]] = {
+    "interp": InterpTarget,
+    "kernel": KernelTarget,
+}
+
+
+def make_target(name: str) -> Target:
+    """A fresh target by its registry name; an unknown name is an ``InputError`` listing the choices."""
+    try:
+        return TARGETS[name]()
+    except KeyError:
+        raise InputError(f"unknown target {name!r}: choose from {', '.join(TARGETS)}") from None
+
+
+__all__ = ["TARGETS", "InterpTarget", "KernelTarget", "Loaded", "Target", "TargetOutcome", "make_target"]
