@@ -107,11 +107,14 @@ def collect(paths: Iterable[Path | str]) -> list[AnyTest]:
         elif given.is_file():
             files.append(given)
         else:
-            raise InputError("no such file or directory", file=str(given))
+            # A missing path is one ERROR row; the rest of the run goes on.
+            files.append(given)
     return [_load(p) for p in files]
 
 
 def _load(path: Path) -> AnyTest:
+    if not path.is_file():
+        return BrokenTest(path, path.stem, DataFileError("no such file", file=str(path)))
     try:
         return datafile.load(path)
     except DataFileError as err:

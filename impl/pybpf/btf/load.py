@@ -1,0 +1,66 @@
+"""Reading BTF from a path: a raw BTF file, or the ``.BTF`` section of an ELF object.
+
+Module BTF under ``/sys/kernel/btf/`` is split BTF on top of vmlinux's; that
+is where its base comes from unless the caller names one.  The full object
+loader lives elsewhere; here only the ``.BTF`` section is taken out.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from elftools.common.exceptions import ELFError
+from elftools.elf.elffile import ELFFile
+
+from pybpf.btf.errors import BtfError
+from pybpf.btf.graph import Btf
+from pybpf.btf.parse import detect_byte_order, parse
+
+SYSFS_BTF = Path("/sys/kernel/btf")
+VMLINUX_BTF = SYSFS_BTF / "vmlinux"
+ELF_MAGIC = b"\x7fELF"
+BTF_SECTION = ".BTF"
+
+
+def default_base(path: str | Path) -> Path | None:
+    """vmlinux's BTF for a module's ``/sys/kernel/btf/<module>``, None for anything else."""
+    p = Path(path)
+    if p.parent == SYSFS_BTF and p.name != VMLINUX_BTF.name:
+        return VMLINUX_BTF
+    return None
+
+
+def read_bytes(path: str | Path) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as err:
+        raise BtfError(f"cannot read: {err.strerror or err}", file=str(path)) from None
+
+
+def btf_section(data: bytes, file: str | None = None) -> bytes:
+    """The ``.BTF`` section of an ELF object's bytes."""
+    try:
+        elf = ELFFile(io.BytesIO(data))
+        section = elf.get_section_by_name(BTF_SECTION)
+        if section is None:
+            raise BtfError(f"no {BTF_SECTION} section in this ELF object", file=file)
+        return section.data()
+    except (ELFError, ValueError, OSError) as err:  # pyelftools reports truncation as ValueError too
+        raise BtfError(f"not a readable ELF object: {err}", file=file) from None
+
+
+def load(path: str | Path, *, base: Btf | str | Path | None = None) -> Btf:
+    """The BTF in ``path``: raw BTF (either byte order) or an ELF object's ``.BTF`` section.
+
+    ``base`` (a ``Btf`` or a path) makes it split BTF; see ``default_base`` for module files.
+    """
+    file = str(path)
+    data = read_bytes(path)
+    if base is not None and not isinstance(base, Btf):
+        base = load(base)
+    if detect_byte_order(data) is None:
+        if data[:4] != ELF_MAGIC:
+            raise BtfError("neither raw BTF (magic 0xeb9f) nor an ELF object", file=file)
+        data = btf_section(data, file)
+    return parse(data, base=base, file=file)
