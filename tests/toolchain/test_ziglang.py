@@ -1,4 +1,4 @@
-"""The ziglang wheel as the compiler of last resort (the ``pybpf[clang]`` extra)."""
+"""The ziglang wheel as the compiler of last resort (a dependency of pybpf)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from _toolchain_helpers import EM_BPF, read_object
 from pybpf.toolchain import CompileError, CompilerKind, Flavor, compile_bpf, find_compiler
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("ziglang") is None,
-                                reason="ziglang not installed (pip install 'pybpf[clang]')")
+                                reason="ziglang not installed (pip install ziglang)")
 
 PROGRAM = """\
 typedef unsigned long size_t;

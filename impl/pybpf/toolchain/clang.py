@@ -2,7 +2,7 @@
 
 Order: ``$PYBPF_CLANG`` (a path or a command line), else the newest ``clang`` /
 ``clang-NN`` on ``PATH`` whose LLVM has the BPF target, else the ``ziglang``
-wheel (``python -m ziglang cc``, the ``pybpf[clang]`` extra).
+wheel (``python -m ziglang cc``, a dependency of pybpf).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from pybpf.toolchain.errors import ToolchainError
 
 ENV_VAR = "PYBPF_CLANG"
 INSTALL_HINT = (
-    "install one with `pip install 'pybpf[clang]'` (the ziglang wheel) or `apt install clang`, "
+    "install one with `pip install ziglang` or `apt install clang`, "
     f"or set {ENV_VAR} to a clang with the BPF target (a path or a command line)"
 )
 PROBE_TIMEOUT = 60.0
