@@ -1,14 +1,12 @@
 """ns per executed BPF instruction, on every available target, side by side.
 
-    /tmp/venv/bin/python bench/vm.py [--quick]
+    python bench/vm.py [--quick]
 
 Three workloads, each one program run unchanged on every target through the
 ``Target`` interface (pybpf.harness.targets).  The kernel target runs a program
 as a subprogram of an XDP wrapper under the Linux verifier, so the programs are
-written to pass it, which ``bench/vm_interp_workloads.py``'s do not (its ALU loop
-is "too large" to verify, its byte sum indexes the packet with a variable and
-needs 64 KiB, more than an XDP test packet holds, and its prime count has "too
-complex" a jump sequence):
+written to pass it (an XDP test packet holds at most ~3.5 KiB, and loops must be
+provably bounded):
 
 * ALU loop: 1M iterations whose count comes from the input, so the verifier does
   not unroll it; ``may_goto`` (the kernel's bounded-loop escape, budget 8M) lets
