@@ -1,0 +1,76 @@
+"""What helpers see of the runtime: ``ExecEnv``, and ``RunState``, the state of one ``Runtime.run``."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from pybpf.errors import VmFault
+from pybpf.runtime.callbacks import TailCall, Trampolines
+from pybpf.runtime.clock import Clock
+from pybpf.runtime.locks import HeldLock, SpinLocks
+from pybpf.runtime.maps.base import BpfMap
+from pybpf.runtime.maps.ringbuf import RingBufMap
+from pybpf.runtime.objects import ObjectTable, func_pc
+from pybpf.runtime.program import Program
+from pybpf.vm.helpers import HelperContext
+from pybpf.vm.memory import Memory
+
+
+@dataclass
+class RunState:
+    """One run, from its first program through its tail calls."""
+
+    program: Program
+    cpu: int
+    tail_calls: int = 0
+    pending: TailCall | None = None  # set by bpf_tail_call, taken by Runtime.run
+    lock: HeldLock = field(default_factory=HeldLock)
+    samples: dict[int, RingBufMap] = field(default_factory=dict)  # ringbuf samples reserved and not yet released
+
+    def take_tail_call(self) -> TailCall | None:
+        pending, self.pending = self.pending, None
+        return pending
+
+
+@dataclass
+class ExecEnv:
+    """The runtime as the helpers use it; ``runs`` is the stack of runs in progress (innermost last)."""
+
+    memory: Memory
+    objects: ObjectTable
+    ncpus: int
+    clock: Clock
+    rng: random.Random
+    locks: SpinLocks
+    trampolines: Callable[[Program], Trampolines]  # the runtime's, one per program
+    runs: list[RunState] = field(default_factory=list)
+
+    @property
+    def state(self) -> RunState:
+        if not self.runs:
+            raise VmFault("a runtime helper was called outside Runtime.run")
+        return self.runs[-1]
+
+    def current_cpu(self) -> int:
+        return self.runs[-1].cpu if self.runs else 0
+
+    def map_arg(self, value: int, helper: str, reg: int = 1) -> BpfMap:
+        found = self.objects.map_by_handle(value)
+        if found is None:
+            raise VmFault(f"{helper}: r{reg} = {value:#x} is not a map")
+        return found
+
+    def call_subprog(self, ctx: HelperContext, func: int, args: Sequence[int], helper: str) -> int:
+        """Run the callback ``func`` (a function handle) with ``args``; its r0."""
+        pc = func_pc(func)
+        if pc is None:
+            raise VmFault(f"{helper}: {func:#x} is not a subprogram of the program")
+        state = self.state
+        # an executor that can call subprograms itself offers it on the HelperContext (see callbacks)
+        hook = getattr(ctx, "call_subprog", None)
+        r0 = hook(pc, args) if hook is not None else self.trampolines(state.program).call_subprog(pc, args)
+        if state.pending is not None:
+            raise VmFault(f"{helper}: a callback made a tail call, which the runtime does not allow")
+        return r0

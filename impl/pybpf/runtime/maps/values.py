@@ -1,0 +1,86 @@
+"""Element values as the kernel keeps them: one slot, or one per possible CPU.
+
+A per-CPU value has a slot of ``round_up(value_size, 8)`` bytes for each CPU;
+bpf(2) moves all of them at once, padding included (the kernel copies whole
+8-byte-rounded slots both ways).  A program sees only its own CPU's slot, and
+only ``value_size`` bytes of it: that slot's guest region.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pybpf.errors import VmFault
+from pybpf.runtime.maps.base import BpfMap, round8
+from pybpf.vm.memory import Region
+
+
+@dataclass(eq=False, slots=True)
+class Element:
+    """One element: its key, its value slot(s) and the region of each slot once a program asked for it."""
+
+    key: bytes
+    slots: list[bytearray]
+    regions: list[Region | None] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.regions = [None] * len(self.slots)
+
+
+class Values:
+    """Makes, reads and writes the elements of one map."""
+
+    def __init__(self, owner: BpfMap, percpu: bool):
+        self.owner = owner
+        self.percpu = percpu
+        self.nslots = owner.ncpus if percpu else 1
+        self.slot_size = round8(owner.value_size) if percpu else owner.value_size
+
+    @property
+    def sys_size(self) -> int:
+        return self.slot_size * self.nslots
+
+    def new(self, key: bytes) -> Element:
+        return Element(key, [bytearray(self.slot_size) for _ in range(self.nslots)])
+
+    def cpu_slot(self) -> int:
+        """The slot a program's operation uses: its CPU's, or the only one."""
+        if not self.percpu:
+            return 0
+        cpu = self.owner.env.current_cpu()
+        if not 0 <= cpu < self.nslots:
+            raise VmFault(f"CPU {cpu} does not exist: the runtime has {self.nslots} CPUs")
+        return cpu
+
+    def region(self, elem: Element, slot: int | None = None) -> Region:
+        """The guest region of ``elem``'s value for the running CPU (or ``slot``), made on first use."""
+        at = self.cpu_slot() if slot is None else slot
+        region = elem.regions[at]
+        if region is None:
+            data = elem.slots[at]
+            view = memoryview(data)[: self.owner.value_size] if self.percpu else data
+            region = self.owner.new_region(view, elem.key, at if self.percpu else None)
+            elem.regions[at] = region
+        return region
+
+    def write_prog(self, elem: Element, value: bytes) -> None:
+        """A program's update: the running CPU's slot only (the others keep theirs)."""
+        elem.slots[self.cpu_slot()][: self.owner.value_size] = value
+
+    def write_sys(self, elem: Element, value: bytes) -> None:
+        """A bpf(2) update: every slot, from the syscall's layout."""
+        for n, slot in enumerate(elem.slots):
+            slot[:] = value[n * self.slot_size : (n + 1) * self.slot_size]
+
+    def read_sys(self, elem: Element) -> bytes:
+        return b"".join(elem.slots)
+
+    def zeros_sys(self) -> bytes:
+        return bytes(self.sys_size)
+
+    def drop(self, elem: Element) -> None:
+        """The element is gone: unmap its regions so that kept pointers fault."""
+        for n, region in enumerate(elem.regions):
+            if region is not None:
+                self.owner.memory.remove(region)
+                elem.regions[n] = None
