@@ -209,3 +209,38 @@ def test_uncaught_vmfault_never_escapes_run():
 
     outcome = run([I("call", imm=1), EXIT], helpers=table(raiser=raiser))
     assert str(outcome.fault).endswith("helper says no") and outcome.fault.pc == 0
+
+
+def _callback_program() -> list:
+    """main: r6 = 7; call helper 1 (which calls the subprogram at insn 5 twice); r0 += r6; exit.
+    The subprogram (insn 5): r0 = r1 * 10 + r2; exit."""
+    return [
+        I("mov", 6, imm=7), I("mov", 1, imm=3), I("call", imm=1), I("add", 0, src=6), EXIT,
+        I("mov", 0, src=1), I("mul", 0, imm=10), I("add", 0, src=2), EXIT,
+    ]
+
+
+def test_helper_calls_back_into_the_program_in_a_new_frame():
+    def twice(ctx, r1, *rest):
+        return ctx.call_subprog(5, (r1, 1)) + ctx.call_subprog(5, (r1, 2))
+
+    outcome = run(_callback_program(), helpers=table(twice=twice))
+    assert outcome.fault is None and outcome.r0 == 31 + 32 + 7  # r6 survived both callbacks
+    assert outcome.insns_executed == 5 + 2 * 4  # the main program's 5 plus 4 per callback
+
+
+def test_callback_fault_names_the_callback_insn():
+    def once(ctx, r1, *rest):
+        return ctx.call_subprog(5, ())  # r1 holds no value in the callee
+
+    text = fault_of(_callback_program(), helpers=table(once=once))
+    assert "in a callback" in text and "insn 5" in text and "Invalid read of r1" in text
+
+
+def test_callbacks_count_towards_the_frame_limit():
+    def deeper(ctx, *rest):
+        return ctx.call_subprog(5, ())
+
+    # the subprogram at 5 calls the helper again: every callback adds a frame until the 8-frame limit
+    insns = [I("call", imm=1), EXIT, EXIT, EXIT, EXIT, I("call", imm=1), EXIT]
+    assert "too deep" in fault_of(insns, helpers=table(deeper=deeper))

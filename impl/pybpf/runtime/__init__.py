@@ -1,6 +1,6 @@
 """The runtime: BPF maps with the kernel's semantics, the helpers that use them, and program runs."""
 
-from pybpf.runtime.callbacks import MAX_TAIL_CALL_CNT, SubprogCaller, TailCall, Trampolines
+from pybpf.runtime.callbacks import MAX_TAIL_CALL_CNT, TailCall
 from pybpf.runtime.clock import Clock, SteppingClock, SystemClock
 from pybpf.runtime.helpers import RUNTIME_HELPERS, register_helpers
 from pybpf.runtime.maps import (
@@ -29,10 +29,8 @@ __all__ = [
     "Program",
     "Runtime",
     "SteppingClock",
-    "SubprogCaller",
     "SystemClock",
     "TailCall",
-    "Trampolines",
     "create_map",
     "func_handle",
     "map_handle",

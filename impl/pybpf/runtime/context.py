@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from pybpf.errors import VmFault
-from pybpf.runtime.callbacks import TailCall, Trampolines
+from pybpf.runtime.callbacks import TailCall
 from pybpf.runtime.clock import Clock
 from pybpf.runtime.locks import HeldLock, SpinLocks
 from pybpf.runtime.maps.base import BpfMap
@@ -44,7 +44,6 @@ class ExecEnv:
     clock: Clock
     rng: random.Random
     locks: SpinLocks
-    trampolines: Callable[[Program], Trampolines]  # the runtime's, one per program
     runs: list[RunState] = field(default_factory=list)
 
     @property
@@ -68,9 +67,9 @@ class ExecEnv:
         if pc is None:
             raise VmFault(f"{helper}: {func:#x} is not a subprogram of the program")
         state = self.state
-        # an executor that can call subprograms itself offers it on the HelperContext (see callbacks)
-        hook = getattr(ctx, "call_subprog", None)
-        r0 = hook(pc, args) if hook is not None else self.trampolines(state.program).call_subprog(pc, args)
+        if ctx.call_subprog is None:
+            raise VmFault(f"{helper}: this executor cannot call back into the program")
+        r0 = ctx.call_subprog(pc, args)
         if state.pending is not None:
             raise VmFault(f"{helper}: a callback made a tail call, which the runtime does not allow")
         return r0

@@ -71,12 +71,11 @@ def _direct_value(found: BpfMap, offset: int) -> int:
     return found.direct_value_region().base + offset
 
 
-def make_resolver(program: Program, objects: ObjectTable, shift: int = 0) -> ImmResolver:
-    """The ``resolve_imm64`` hook for ``program``; ``shift`` slots were put in front of it (trampolines)."""
+def make_resolver(program: Program, objects: ObjectTable) -> ImmResolver:
+    """The ``resolve_imm64`` hook for ``program``."""
     nslots = len(program.insns)
 
     def resolve(pc: int, first: Insn, second: Insn) -> int:
-        pc -= shift
         kind = Pseudo(first.src)
         if kind is Pseudo.FUNC:
             target = pc + first.imm + 1

@@ -21,7 +21,6 @@ from collections.abc import Sequence
 
 from pybpf.errors import InputError, VmFault
 from pybpf.isa.insn import Insn
-from pybpf.runtime.callbacks import Trampolines
 from pybpf.runtime.clock import Clock, SystemClock
 from pybpf.runtime.context import ExecEnv, RunState
 from pybpf.runtime.helpers import register_helpers
@@ -49,10 +48,9 @@ class Runtime:
         self.memory = Memory(strict_alignment=strict_alignment)
         self.objects = ObjectTable()
         self.env = ExecEnv(self.memory, self.objects, ncpus, clock or SystemClock(), random.Random(seed),
-                           SpinLocks(), self._trampolines)  # fmt: skip
+                           SpinLocks())  # fmt: skip
         self.helpers: HelperTable = register_helpers(HelperTable(), self.env)
         self._map_env = MapEnv(self.memory, ncpus, self.env.current_cpu, self.objects.by_fd)
-        self._trampolines_of: dict[int, Trampolines] = {}
 
     # ------------------------------------------------------------ maps
 
@@ -78,8 +76,6 @@ class Runtime:
         self.objects.remove(obj)
         if isinstance(obj, BpfMap):
             obj.release()
-        else:
-            self._trampolines_of.pop(obj.id, None)
 
     @property
     def maps(self) -> list[BpfMap]:
@@ -104,22 +100,13 @@ class Runtime:
         prog = Program(tuple(insns), name, tuple(fd_array))
         self.objects.add(prog)
         try:
-            prog.interpreter = self._interpreter(prog, list(prog.insns), 0)
+            prog.interpreter = Interpreter(list(prog.insns), helpers=self.helpers, budget=self.budget,
+                                           resolve_imm64=make_resolver(prog, self.objects))
         except VmFault as fault:
             self.objects.remove(prog)
             raise fault.located(file=name or None) from None
         return prog
 
-    def _interpreter(self, prog: Program, insns: list[Insn], shift: int) -> Interpreter:
-        return Interpreter(insns, helpers=self.helpers, budget=self.budget,
-                           resolve_imm64=make_resolver(prog, self.objects, shift))  # fmt: skip
-
-    def _trampolines(self, prog: Program) -> Trampolines:
-        found = self._trampolines_of.get(prog.id)
-        if found is None:
-            build = lambda insns, shift: self._interpreter(prog, insns, shift)  # noqa: E731
-            found = self._trampolines_of[prog.id] = Trampolines(prog.insns, build, self.memory)
-        return found
 
     # ------------------------------------------------------------ runs
 

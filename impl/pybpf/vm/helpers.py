@@ -13,7 +13,7 @@ reports a run-time error by raising ``VmFault``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from pybpf.vm.memory import Memory
@@ -29,11 +29,17 @@ class ProgramExit(Exception):
         self.r0 = r0
 
 
+SubprogCall = Callable[[int, Sequence[int]], int]
+"""``call_subprog(pc, args) -> r0``: run the subprogram at slot ``pc`` in a new frame."""
+
+
 @dataclass
 class HelperContext:
-    """What a helper sees of the machine: the guest memory of the current run."""
+    """What a helper sees of the machine: the guest memory of the current run, and a way
+    back into the program for helpers that take a callback (bpf_loop, bpf_for_each_map_elem)."""
 
     memory: Memory
+    call_subprog: SubprogCall | None = None
 
 
 HelperFn = Callable[[HelperContext, int, int, int, int, int], int]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from pybpf.errors import VmFault
 from pybpf.isa.insn import Insn
@@ -33,6 +34,7 @@ from pybpf.vm.memory import M64, Memory
 from pybpf.vm.ops_alu import Op
 from pybpf.vm.ops_jump import Halt
 
+_RETURN_TO_HELPER = -1  # the return pc of a callback's frame: leaves the helper's nested loop
 STACK_SIZE = 512  # the kernel's MAX_BPF_STACK, per frame here
 DEFAULT_BUDGET = 1_000_000
 
@@ -90,9 +92,40 @@ class Interpreter:
             m.regs[FIRST_ARG + n] = value & M64
         try:
             m.regs[10] = m.new_stack()
-            return self._execute(m, [step.bind(m) for step in self._decoded.steps])
+            ops = [step.bind(m) for step in self._decoded.steps]
+            m.ctx.call_subprog = partial(self._call_subprog, m, ops)
+            return self._execute(m, ops)
         finally:
             m.release()
+
+    def _call_subprog(self, m: Machine, ops: list[Op], target: int, args: Sequence[int]) -> int:
+        """A helper's callback: run the subprogram at ``target`` in a new frame of this run; its r0.
+
+        The callee returns to a sentinel pc (-1) that ends this nested loop.  Its
+        instructions count towards the run's total; while it runs, budget checks
+        are short by the caller's index, and the run's final check is exact.
+        """
+        if not 0 <= target < self._decoded.nslots:
+            raise VmFault(f"callback at insn {target} is outside the program (insns 0..{self._decoded.nslots - 1})")
+        regs, outer_count = m.regs, m.count
+        m.call(_RETURN_TO_HELPER, 0)
+        regs[FIRST_ARG : LAST_ARG + 1] = [*(a & M64 for a in args), *[None] * (LAST_ARG + 1 - FIRST_ARG - len(args))]
+        m.count = outer_count - target
+        pc = target
+        try:
+            while pc >= 0:
+                pc = ops[pc]()
+        except VmFault as fault:
+            raise self._in_callback(self._locate(fault, pc)) from None
+        except TypeError as error:
+            raise self._in_callback(self._locate(self._uninitialised(pc, regs, error), pc)) from None
+        return regs[0]
+
+    @staticmethod
+    def _in_callback(fault: VmFault) -> VmFault:
+        if not fault.message.startswith("in a callback"):
+            fault.message = f"in a callback: {fault.message}"
+        return fault  # m.count is now the caller's count plus the callee's instructions
 
     def _execute(self, m: Machine, ops: list[Op]) -> Outcome:
         regs, after = m.regs, self._decoded.after
