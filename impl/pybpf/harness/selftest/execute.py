@@ -1,0 +1,328 @@
+"""Running one program of a selftest object as its annotations ask, on the kernel, on pybpf, or on both.
+
+Each target gives an ``Attempt``: loaded or not, the verifier log, the return
+value of a test run, and whether that is what the ``RunSpec`` expects.  The
+checks follow the kernel's test_loader in its order: the load's verdict
+(``__success``/``__failure``), ``__msg``/``__not_msg`` on the verifier log,
+``__xlated`` on the program as loaded, then, for a program that loaded and has
+a ``__retval``, one test run on a 64-byte zeroed packet (no input at all for
+``BPF_PROG_TYPE_SYSCALL``).  The words of a failure are test_loader's
+(``unexpected_load_success``, ``Unexpected retval: 1 != 0``, the
+MATCHED/EXPECTED report).
+
+Only the tested program (and the object's ``__auxiliary`` programs) is loaded,
+with test_loader's flags: ``BPF_F_TEST_RND_HI32 | BPF_F_TEST_REG_INVARIANTS``
+changed by ``__flag``.  pybpf's side is its verifier (``pybpf.verifier.verify``)
+then the runtime's interpreter; without a verifier, a program expected to fail
+is skipped (never passed) and one expected to load is run unverified.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from pathlib import Path
+
+from pybpf.errors import KernelError, PybpfError
+from pybpf.harness.selftest.annotations import LoadMode, RunSpec, TestSpec
+from pybpf.harness.selftest.match import Pattern, Stream, match, mismatch_report
+from pybpf.harness.selftest.results import Status, VerifierStats, parse_verifier_stats
+from pybpf.isa.disasm import BPFTOOL, disassemble
+from pybpf.isa.insn import decode_program
+from pybpf.kernel.uapi import ProgFlags, ProgType
+from pybpf.kernel.vlog import verdict as last_word
+from pybpf.obj.model import MapKind, Object, Program, RelocKind
+
+TEST_DATA_LEN = 64  # test_loader's input: this many zero bytes
+TEST_DATA_OUT = TEST_DATA_LEN << 2
+TESTING_FLAGS = ProgFlags.TEST_RND_HI32 | ProgFlags.TEST_REG_INVARIANTS  # what test_loader starts from on 6.18
+UNPRIV_SYSCTL = Path("/proc/sys/kernel/unprivileged_bpf_disabled")
+JIT_SYSCTL = Path("/proc/sys/net/core/bpf_jit_enable")
+NO_VERIFIER = "pybpf has no verifier yet"
+_NEEDS_KERNEL = {RelocKind.KFUNC_CALL: "kfunc", RelocKind.KSYM: "__ksym variable"}
+
+
+class TargetName(StrEnum):
+    PYBPF = "pybpf"
+    KERNEL = "kernel"
+    BOTH = "both"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One run of one program: the object, the program's spec, which run (priv/unpriv), the aux programs."""
+
+    obj: Object
+    spec: TestSpec
+    run: RunSpec
+    auxiliary: tuple[str, ...] = ()
+
+    @property
+    def program(self) -> Program:
+        return self.obj.programs[self.spec.program]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What one target made of a ``Case``; ``status`` says whether that is what the annotations expect."""
+
+    target: str
+    status: Status
+    reason: str = ""
+    log: str = ""
+    loaded: bool | None = None  # None: never judged (skipped before the load)
+    first_error: str = ""
+    retval: int | None = None
+    stats: VerifierStats | None = None
+    verify_s: float | None = None
+    run_s: float | None = None
+
+
+def _skip(target: str, why: str) -> Attempt:
+    return Attempt(target, Status.SKIPPED, why)
+
+
+def _read_int(path: Path) -> int | None:
+    try:
+        return int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def run_input(prog_type: int) -> bytes:
+    """The packet test_loader runs a program on (syscall programs get none)."""
+    return b"" if prog_type == ProgType.SYSCALL else bytes(TEST_DATA_LEN)
+
+
+def xlated_text(insns: Sequence) -> str:
+    """``N: text`` per instruction, as test_loader prints a program for ``__xlated``."""
+    lines = disassemble(list(insns), BPFTOOL)
+    return "".join(f"{line.split(' ', 2)[0]} {line.split(' ', 2)[2]}\n" for line in lines)
+
+
+# ------------------------------------------------------------------ the checks, shared by both targets
+
+def check_load(run: RunSpec, loaded: bool, log: str) -> str | None:
+    """None when the verdict and the log are what ``run`` expects, else the report of the first mismatch."""
+    if run.expect_failure and loaded:
+        return "unexpected_load_success"
+    if not run.expect_failure and not loaded:
+        return f"unexpected_load_failure: {last_word(log) or 'no log'}"
+    return check_patterns(log, run.msgs, Stream.VERIFIER_LOG)
+
+
+def check_patterns(text: str, patterns: Sequence[Pattern], stream: Stream) -> str | None:
+    if not patterns:
+        return None
+    result = match(text, patterns)
+    return None if result.ok else mismatch_report(result, text, stream)
+
+
+def check_retval(run: RunSpec, got: int) -> str | None:
+    if run.retval_matches(got):
+        return None
+    signed = (got + (1 << 31)) % (1 << 32) - (1 << 31)
+    return f"Unexpected retval: {signed} != {run.retval}"
+
+
+def should_run(case: Case) -> bool:
+    return case.run.execute and not case.run.expect_failure
+
+
+def unsupported(case: Case) -> str | None:
+    """What the spec asks that pybpf's runner does not check yet: a skip, never a silent pass."""
+    run = case.run
+    if run.jited:
+        return "__jited is not checked by pybpf's selftest runner yet"
+    if run.stderr or run.stdout:
+        return "__stderr/__stdout (BPF streams) are not checked by pybpf's selftest runner yet"
+    if case.spec.btf_path or case.spec.btf_func_path:
+        return "__btf_path is not supported by pybpf's selftest runner yet"
+    return None
+
+
+# ------------------------------------------------------------------ the live kernel
+
+def kernel_attempt(case: Case, *, host_arch: str, arch: str) -> Attempt:
+    from pybpf.kernel.probe import available  # late: importing it is cheap, probing is not
+
+    target = TargetName.KERNEL
+    why = available()
+    if why is not None:
+        return _skip(target, f"the kernel cannot be used: {why}")
+    if arch != host_arch:
+        return _skip(target, f"the live kernel runs {host_arch}, not {arch}")
+    if case.run.unpriv:
+        sysctl = _read_int(UNPRIV_SYSCTL)
+        if sysctl:
+            return _skip(target, f"kernel.unprivileged_bpf_disabled={sysctl}: unprivileged runs are skipped, "
+                                 "as the kernel's test_loader does")
+        return _skip(target, "unprivileged kernel runs (dropping capabilities) are not supported yet")
+    jit = _read_int(JIT_SYSCTL)
+    if case.spec.load_mode is LoadMode.NO_JITED and jit:
+        return _skip(target, "__load_if_no_JITed: the kernel's JIT is on")
+    if case.spec.load_mode is LoadMode.JITED and not jit:
+        return _skip(target, "__load_if_JITed: the kernel's JIT is off")
+    return _kernel_load(case)
+
+
+def _kernel_load(case: Case) -> Attempt:
+    from pybpf.kernel.info import prog_xlated
+    from pybpf.kernel.objload import load_object
+    from pybpf.kernel.testrun import prog_test_run
+
+    target = TargetName.KERNEL
+    name = case.spec.program
+    flags = case.spec.prog_flags(case.program.prog_flags | TESTING_FLAGS)
+    programs = {n: replace(p, prog_flags=flags) if n == name else p for n, p in case.obj.programs.items()}
+    obj = replace(case.obj, programs=programs)
+    started = time.perf_counter()
+    try:
+        loaded = load_object(obj, programs=[name, *case.auxiliary], log_level=case.spec.log_level)
+    except KernelError as err:
+        return Attempt(target, Status.FAILED, f"the object did not load: {err}", log=err.log, loaded=False)
+    with loaded:
+        verify_s = time.perf_counter() - started
+        lp = loaded.programs[name]
+        stats = parse_verifier_stats(lp.log) or (VerifierStats(lp.verified_insns) if lp.ok else None)
+        base = Attempt(target, Status.PASSED, log=lp.log, loaded=lp.ok, first_error="" if lp.ok else last_word(lp.log),
+                       stats=stats, verify_s=verify_s)
+        problem = check_load(case.run, lp.ok, lp.log)
+        if problem is None and lp.ok and case.run.xlated:
+            text = xlated_text(decode_program(prog_xlated(lp.fd)))
+            problem = check_patterns(text, case.run.xlated, Stream.XLATED)
+        if problem is not None:
+            return replace(base, status=Status.FAILED, reason=problem)
+        if not (lp.ok and should_run(case)):
+            return base
+        data = run_input(case.program.prog_type)
+        started = time.perf_counter()
+        try:
+            out = prog_test_run(lp.fd, data, data_size_out=TEST_DATA_OUT if data else 0)
+        except KernelError as err:
+            return replace(base, status=Status.FAILED, reason=f"Unexpected bpf_prog_test_run error: {err}")
+        run_s = time.perf_counter() - started
+        problem = check_retval(case.run, out.retval)
+        return replace(base, retval=out.retval, run_s=run_s,
+                       status=Status.FAILED if problem else Status.PASSED, reason=problem or "")
+
+
+# ------------------------------------------------------------------ pybpf
+
+Verify = Callable[..., object]
+
+
+def find_verifier() -> Verify | None:
+    """``pybpf.verifier.verify`` when pybpf has one, else None."""
+    try:
+        module = importlib.import_module("pybpf.verifier")
+    except ImportError:
+        return None
+    return getattr(module, "verify", None)
+
+
+def _map_descs(obj: Object) -> tuple[dict[str, int], list]:
+    from pybpf.kernel.objload_maps import create_args
+    from pybpf.verifier.regs import MapDesc
+
+    index = {name: i for i, name in enumerate(obj.maps)}
+    descs = []
+    for spec in obj.maps.values():
+        args = create_args(spec, btf=False)
+        descs.append(MapDesc(args.map_type, args.key_size, args.value_size, args.max_entries, args.map_flags,
+                             args.name))
+    return index, descs
+
+
+def pybpf_attempt(case: Case, *, verify: Verify | None) -> Attempt:
+    from pybpf.kernel.objload_relo import FdArray, relocate
+
+    target = TargetName.PYBPF
+    prog = case.program
+    kernel_only = next((r for r in prog.relocs if r.kind in _NEEDS_KERNEL), None)
+    if kernel_only is not None:
+        return _skip(target, f"{_NEEDS_KERNEL[kernel_only.kind]} '{kernel_only.target}' needs the kernel")
+    if case.spec.load_mode is LoadMode.JITED:
+        return _skip(target, "__load_if_JITed: pybpf runs the interpreter")
+    if verify is None:
+        if case.run.expect_failure:
+            return _skip(target, NO_VERIFIER)
+        base = Attempt(target, Status.PASSED, loaded=True)
+    else:
+        kconfig = next((n for n, s in case.obj.maps.items() if s.kind is MapKind.KCONFIG), None)
+        index, descs = _map_descs(case.obj)
+        started = time.perf_counter()
+        try:
+            insns = relocate(prog, index, {}, FdArray(), kconfig_map=kconfig)
+            verdict = verify(insns, prog_type=prog.prog_type, maps=descs, log_level=case.spec.log_level or 1,
+                             unpriv=case.run.unpriv)
+        except PybpfError as err:
+            return _skip(target, f"pybpf's verifier cannot judge it: {err}")
+        verify_s = time.perf_counter() - started
+        log = verdict.log if (verdict.ok is False or case.spec.log_level) else ""
+        stats = VerifierStats(verdict.insn_processed, verdict.total_states, verdict.peak_states,
+                              verdict.max_states_per_insn)
+        base = Attempt(target, Status.PASSED, log=log, loaded=verdict.ok, first_error=verdict.first_error,
+                       stats=stats, verify_s=verify_s)
+        problem = check_load(case.run, verdict.ok, log)
+        if problem is None and verdict.ok and case.run.xlated:
+            problem = check_patterns(xlated_text(insns), case.run.xlated, Stream.XLATED)
+        if problem is not None:
+            return replace(base, status=Status.FAILED, reason=problem)
+    if not (base.loaded and should_run(case)):
+        return base
+    return _pybpf_run(case, base)
+
+
+def _pybpf_run(case: Case, base: Attempt) -> Attempt:
+    from pybpf.runtime.instantiate import instantiate
+
+    started = time.perf_counter()
+    try:
+        with instantiate(case.obj, programs=[case.spec.program, *case.auxiliary]) as inst:
+            made = inst.programs[case.spec.program]
+            if not made.ok:
+                return replace(base, status=Status.FAILED, reason=f"pybpf's runtime did not load it: {made.message}")
+            out = made.run(run_input(case.program.prog_type))
+    except PybpfError as err:
+        return replace(base, status=Status.FAILED, reason=f"Unexpected test run error: {err}")
+    problem = check_retval(case.run, out.retval)
+    return replace(base, retval=out.retval, run_s=time.perf_counter() - started,
+                   status=Status.FAILED if problem else Status.PASSED, reason=problem or "")
+
+
+# ------------------------------------------------------------------ both: the differential
+
+def differential(kernel: Attempt, ours: Attempt) -> Attempt:
+    """Each side's own verdict, and where both judged: the same verdict, refusal message and return value."""
+    problems = [f"{a.target}: {a.reason}" for a in (kernel, ours) if a.status is Status.FAILED]
+    if kernel.loaded is not None and ours.loaded is not None:
+        if kernel.loaded != ours.loaded:
+            say = {True: "loaded", False: "refused"}
+            problems.append(f"verdicts differ: the kernel {say[kernel.loaded]} it"
+                            f"{'' if kernel.loaded else f' ({kernel.first_error})'}, pybpf {say[ours.loaded]} it"
+                            f"{'' if ours.loaded else f' ({ours.first_error})'}")
+        elif not kernel.loaded and kernel.first_error != ours.first_error:
+            problems.append(f"refusal messages differ: kernel '{kernel.first_error}', pybpf '{ours.first_error}'")
+    if kernel.retval is not None and ours.retval is not None and kernel.retval != ours.retval:
+        problems.append(f"return values differ: kernel {kernel.retval}, pybpf {ours.retval}")
+    skipped = [f"{a.target}: {a.reason}" for a in (kernel, ours) if a.status is Status.SKIPPED]
+    log = "".join(f"--- {a.target} ---\n{a.log}" for a in (kernel, ours) if a.log)
+    status = Status.FAILED if problems else Status.SKIPPED if skipped else Status.PASSED
+    return Attempt(TargetName.BOTH, status, "\n".join(problems or skipped), log, kernel.loaded, kernel.first_error,
+                   kernel.retval, kernel.stats or ours.stats, kernel.verify_s, kernel.run_s)
+
+
+def attempt(case: Case, target: TargetName, *, arch: str, host_arch: str, verify: Verify | None) -> Attempt:
+    """Run ``case`` on ``target`` (``both``: the differential)."""
+    why = unsupported(case)
+    if why is not None:
+        return _skip(target, why)
+    if target is TargetName.KERNEL:
+        return kernel_attempt(case, host_arch=host_arch, arch=arch)
+    if target is TargetName.PYBPF:
+        return pybpf_attempt(case, verify=verify)
+    return differential(kernel_attempt(case, host_arch=host_arch, arch=arch), pybpf_attempt(case, verify=verify))
