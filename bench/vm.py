@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from pybpf.errors import PybpfError
 from pybpf.harness.targets import TARGETS, InterpTarget, Target, make_target
+from pybpf.harness.targets.pyjit import PyjitTarget
 from pybpf.isa import Insn, assemble
 from tabulate import tabulate
 
@@ -208,7 +209,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     works = [alu_loop(20_000), byte_sum(), prime_count(2_000)] if args.quick else [w() for w in WORKLOADS]
 
-    targets = [InterpTarget(budget=100_000_000) if n == "interp" else make_target(n) for n in TARGETS]
+    budgeted = {"interp": InterpTarget, "pyjit": PyjitTarget}  # their default budget is too small here
+    names = [*TARGETS, "jit-x86_64", "jit-x86_64-native", "jit-arm64", "jit-s390x"]
+    targets = [budgeted[n](budget=100_000_000) if n in budgeted else make_target(n) for n in names]
     notes: list[str] = []
     usable = []
     for t in targets:

@@ -59,7 +59,7 @@ def test_a_malformed_file_is_one_error_line_and_the_run_goes_on(capsys, tests_di
 
 
 @pytest.mark.parametrize(("argv", "fragment"), [
-    (["--target", "qemu"], "unknown target qemu: choose from interp, kernel"),
+    (["--target", "qemu"], "unknown target qemu: choose from interp, pyjit, jit-x86_64"),
     (["--target", ","], "unknown target (none)"),
     (["--include", "("], "--include '(' is not a regular expression"),
     (["--include", "nothing-matches-this"], "no tests to run"),

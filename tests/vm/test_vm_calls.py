@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from _vm_build import EXIT, I, fault_of, r0_of, run
+from _vm_build import EXIT, I, fault_of, lddw, r0_of, run
 from pybpf.errors import VmFault
 from pybpf.vm import HelperTable, ProgramExit, conformance_helpers
 
@@ -244,3 +244,16 @@ def test_callbacks_count_towards_the_frame_limit():
     # the subprogram at 5 calls the helper again: every callback adds a frame until the 8-frame limit
     insns = [I("call", imm=1), EXIT, EXIT, EXIT, EXIT, I("call", imm=1), EXIT]
     assert "too deep" in fault_of(insns, helpers=table(deeper=deeper))
+
+
+def test_a_fault_in_a_callback_counts_every_instruction_run():
+    def once(ctx, r1, *rest):
+        return ctx.call_subprog(7, ())
+
+    # an ld_imm64 before the callback makes slots and instruction indexes differ
+    insns = [*lddw(6, 1), I("mov", 1, imm=3), I("call", imm=1), I("add", 0, src=6), EXIT,
+             I("mov", 0, imm=0), I("mov", 0, src=1), EXIT]
+    outcome = run(insns, helpers=table(once=once))
+    # lddw, mov, call (3 insns) + the callee's "r0 = r1", which faults on the empty r1 (1 insn)
+    assert outcome.fault is not None and outcome.insns_executed == 4
+    assert "insn 7" in str(outcome.fault)

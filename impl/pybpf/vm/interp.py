@@ -107,17 +107,21 @@ class Interpreter:
         """
         if not 0 <= target < self._decoded.nslots:
             raise VmFault(f"callback at insn {target} is outside the program (insns 0..{self._decoded.nslots - 1})")
-        regs, outer_count = m.regs, m.count
+        regs, after = m.regs, self._decoded.after
         m.call(_RETURN_TO_HELPER, 0)
         regs[FIRST_ARG : LAST_ARG + 1] = [*(a & M64 for a in args), *[None] * (LAST_ARG + 1 - FIRST_ARG - len(args))]
-        m.count = outer_count - target
+        # In the callee, count + after[pc] is the caller's count plus what the callee ran; the
+        # caller's loop adds after[its pc] on top, so the total stays exact on return and on a fault.
+        m.count += 1 - after[target]
         pc = target
         try:
             while pc >= 0:
                 pc = ops[pc]()
         except VmFault as fault:
+            m.count += after[pc]
             raise self._in_callback(self._locate(fault, pc)) from None
         except TypeError as error:
+            m.count += after[pc]
             raise self._in_callback(self._locate(self._uninitialised(pc, regs, error), pc)) from None
         return regs[0]
 

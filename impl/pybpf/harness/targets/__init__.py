@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pybpf.errors import InputError
 from pybpf.harness.targets.base import Loaded, Target, TargetOutcome
 from pybpf.harness.targets.interp import InterpTarget
+from pybpf.harness.targets.jit import JIT_TARGETS, JitTarget
 from pybpf.harness.targets.kernel import KernelTarget
+from pybpf.harness.targets.pyjit import PyjitTarget
 
-# The registry: a target's command-line name -> its class.
-TARGETS: dict[str, type[Target]] = {
+# The registry: a target's command-line name -> a factory of a fresh target.
+TARGETS: dict[str, Callable[[], Target]] = {
     "interp": InterpTarget,
+    "pyjit": PyjitTarget,
+    **JIT_TARGETS,
     "kernel": KernelTarget,
 }
 
@@ -22,4 +28,5 @@ def make_target(name: str) -> Target:
         raise InputError(f"unknown target {name!r}: choose from {', '.join(TARGETS)}") from None
 
 
-__all__ = ["TARGETS", "InterpTarget", "KernelTarget", "Loaded", "Target", "TargetOutcome", "make_target"]
+__all__ = ["JIT_TARGETS", "TARGETS", "InterpTarget", "JitTarget", "KernelTarget", "Loaded", "Target", "TargetOutcome",
+           "make_target"]
