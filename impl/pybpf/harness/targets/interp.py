@@ -1,4 +1,9 @@
-"""``InterpTarget``: pybpf's own interpreter, with the conformance suite's helpers."""
+"""``InterpTarget``: pybpf's own interpreter, with the conformance suite's helpers.
+
+Any executor with the interpreter's contract (``Executor(insns, helpers=, cpu=,
+budget=)`` and ``run(memory, args) -> vm.Outcome``) runs behind the same
+target by setting ``executor``; ``PyjitTarget`` does.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from pybpf.vm import Interpreter, Memory, RegionKind, conformance_helpers
 
 @dataclass
 class InterpLoaded(Loaded):
-    interpreter: Interpreter | None = None
+    interpreter: Interpreter | None = None  # or another executor with its contract
 
 
 class InterpTarget(Target):
@@ -24,6 +29,7 @@ class InterpTarget(Target):
     """
 
     name = "interp"
+    executor: type = Interpreter
 
     def __init__(self, *, budget: int | None = None):
         self.budget = budget
@@ -31,7 +37,7 @@ class InterpTarget(Target):
     def load(self, insns: list[Insn], *, cpu: int, data_len: int = 0) -> InterpLoaded:
         validate_program(insns, cpu=cpu)
         extra = {} if self.budget is None else {"budget": self.budget}
-        return InterpLoaded(list(insns), Interpreter(insns, helpers=conformance_helpers(), cpu=cpu, **extra))
+        return InterpLoaded(list(insns), self.executor(insns, helpers=conformance_helpers(), cpu=cpu, **extra))
 
     def run(self, loaded: Loaded, data: bytes, *, repeat: int = 1) -> TargetOutcome:
         assert isinstance(loaded, InterpLoaded) and loaded.interpreter is not None
