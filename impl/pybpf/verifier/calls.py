@@ -1,0 +1,277 @@
+"""check_helper_call and check_func_call: helpers by prototype, BPF-to-BPF calls with frames."""
+
+from __future__ import annotations
+
+import errno as E
+
+from pybpf.errors import InternalError
+from pybpf.isa.helper_names import HELPER_NAMES
+from pybpf.isa.insn import Insn
+from pybpf.verifier.alu import check_reg_read
+from pybpf.verifier.backtrack import mark_chain_precision
+from pybpf.verifier.env import Env
+from pybpf.verifier.helper_protos import (
+    ALLOWED_IN,
+    PROTOS,
+    TAIL_CALL,
+    Arg,
+    Ret,
+)
+from pybpf.verifier.mem import (
+    READ,
+    WRITE,
+    check_mem_access,
+    check_packet_access,
+    map_value_access,
+    mem_access,
+    note_stack_read,
+    stack_bounds,
+)
+from pybpf.verifier.messages import Rejection, rejection, text
+from pybpf.verifier.regs import MapDesc, RegState, RegType, TypeFlag, reg_type_str
+from pybpf.verifier.scalar import Scalar
+from pybpf.verifier.stack import SlotType, slot_index
+from pybpf.verifier.state import MAX_CALL_FRAMES, FuncState, Reference
+from pybpf.verifier.uapi import MapType
+
+BPF_MAX_VAR_SIZ = 1 << 29
+CALLER_SAVED = (0, 1, 2, 3, 4, 5)
+
+_MEM_TYPES = (RegType.PTR_TO_STACK, RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META, RegType.PTR_TO_MAP_KEY,
+              RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_MEM, RegType.PTR_TO_MEM | TypeFlag.MEM_RINGBUF,
+              RegType.PTR_TO_BUF)
+_MEM_EXPECTED = "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_"
+
+# helpers that only accept some map types, and map types only some helpers accept
+_MAP_FUNCS = {
+    MapType.PROG_ARRAY: frozenset({TAIL_CALL}),
+    MapType.RINGBUF: frozenset({130, 131, 132, 133}),
+}
+_FUNC_MAPS = {TAIL_CALL: frozenset({MapType.PROG_ARRAY}), 130: frozenset({MapType.RINGBUF}),
+              131: frozenset({MapType.RINGBUF})}
+
+
+_ELIDE_NULL = frozenset({MapType.ARRAY, MapType.PERCPU_ARRAY})
+
+
+def _constant_key(env: Env, reg: RegState, size: int) -> int | None:
+    """get_constant_map_key: a key on the stack that is known (zeroed bytes or a spilled constant)."""
+    if reg.type != RegType.PTR_TO_STACK or reg.s.var_off.mask:
+        return None
+    off = reg.off + reg.s.var_off.value - (1 << 64 if reg.s.var_off.value >> 63 else 0)
+    frame = env.cur.frames[reg.frameno]
+    spi, _k = slot_index(off)
+    slot = frame.stack[spi]
+    if slot.is_spilled_reg() and off % 8 == 0:
+        sp = slot.spilled_ptr
+        if sp.is_const():
+            return sp.s.var_off.value & ((1 << (8 * size)) - 1)
+        return None
+    for i in range(size):
+        s2, k2 = slot_index(off + i)
+        if frame.stack[s2].slot_type[k2] != SlotType.STACK_ZERO:
+            return None
+    return 0
+
+
+def _helper_name(func_id: int) -> str:
+    return HELPER_NAMES[func_id]
+
+
+def _check_mem_arg(env: Env, regno: int, reg: RegState, size: int, access: str, zero_ok: bool) -> None:
+    """check_helper_mem_access: the memory ``reg`` points to holds ``size`` bytes the helper may read/write."""
+    base = reg.type & 0xFF
+    if size == 0 and not zero_ok:
+        raise env.reject("zero_sized_read")
+    if base == RegType.PTR_TO_STACK:
+        if size == 0:
+            return
+        off = reg.off
+        try:
+            stack_bounds(env, regno, reg, off, size, access)
+        except Rejection as e:
+            e.errno = E.EINVAL  # the kernel refuses a helper's out-of-bounds stack access with EINVAL
+            raise
+        if reg.s.var_off.mask:
+            if access == READ:
+                note_stack_read(env, reg, 0, 0)
+            return
+        off += reg.s.var_off.value - (1 << 64 if reg.s.var_off.value >> 63 else 0)
+        frame = env.cur.frames[reg.frameno]
+        if access == READ:
+            note_stack_read(env, reg, off, off + size)
+        for i in range(size):
+            spi, k = slot_index(off + i)
+            slot = frame.stack[spi]
+            if access == WRITE:
+                env.log.scratch_stack(spi)
+                continue
+            t = slot.slot_type[k]
+            if t == SlotType.STACK_INVALID and not env.allow_uninit_stack:
+                raise env.reject("indirect_uninit", reg=regno, off=off, i=i, size=size)
+        if access == WRITE:
+            for i in range(size):
+                spi, k = slot_index(off + i)
+                slot = frame.stack[spi]
+                if slot.is_spilled_reg():
+                    slot.slot_type = [SlotType.STACK_MISC] * 8
+                    slot.spilled_ptr = RegState()
+                slot.slot_type[k] = SlotType.STACK_MISC
+        return
+    if base in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
+        check_packet_access(env, regno, reg, 0, size)
+        return
+    if base == RegType.PTR_TO_MAP_VALUE:
+        map_value_access(env, regno, reg, reg.off, size, reg.map.value_size if reg.map else 0)
+        return
+    if base == RegType.PTR_TO_MEM:
+        mem_access(env, regno, reg, reg.off, size, reg.mem_size)
+        return
+
+
+def _expect(env: Env, regno: int, reg: RegState, ok: bool, expected: str) -> None:
+    if not ok:
+        raise env.reject("arg_type", reg=regno, type=reg_type_str(reg.type), expected=expected)
+
+
+def check_helper_call(env: Env, ins: Insn) -> None:
+    func_id = ins.imm
+    if not 0 <= func_id < len(HELPER_NAMES):
+        raise env.reject("invalid_func", id=func_id)
+    name = _helper_name(func_id)
+    proto = PROTOS.get(func_id)
+    allowed = ALLOWED_IN.get(func_id)
+    if allowed is not None and env.prog_type not in allowed:
+        raise env.reject("helper_not_allowed", name=name, id=func_id)
+    if proto is None:
+        raise InternalError(f"helper {name}#{func_id} is not modelled by pybpf's verifier")
+    regs = env.regs()
+    the_map: MapDesc | None = None
+    mem_reg: tuple[int, RegState, str] | None = None
+    release_ref = 0
+    const_key: int | None = None
+    alloc_size = 0
+    for i, arg in enumerate(proto.args):
+        regno = i + 1
+        reg = check_reg_read(env, regno)
+        t = reg.type
+        if arg is Arg.ANYTHING:
+            continue
+        if arg is Arg.CONST_MAP_PTR:
+            _expect(env, regno, reg, t == RegType.CONST_PTR_TO_MAP, "map_ptr")
+            the_map = reg.map
+        elif arg is Arg.PTR_TO_CTX:
+            _expect(env, regno, reg, t == RegType.PTR_TO_CTX, "ctx")
+        elif arg in (Arg.PTR_TO_MAP_KEY, Arg.PTR_TO_MAP_VALUE):
+            _expect(env, regno, reg, t in _MEM_TYPES, _MEM_EXPECTED)
+            assert the_map is not None
+            size = the_map.key_size if arg is Arg.PTR_TO_MAP_KEY else the_map.value_size
+            _check_mem_arg(env, regno, reg, size, READ, False)
+            if arg is Arg.PTR_TO_MAP_KEY and the_map.map_type in _ELIDE_NULL and func_id == 1:
+                const_key = _constant_key(env, reg, size)
+        elif arg in (Arg.PTR_TO_MEM, Arg.PTR_TO_MEM_RDONLY, Arg.PTR_TO_UNINIT_MEM):
+            _expect(env, regno, reg, t in _MEM_TYPES, _MEM_EXPECTED)
+            mem_reg = (regno, reg, WRITE if arg is Arg.PTR_TO_UNINIT_MEM else READ)
+        elif arg in (Arg.CONST_SIZE, Arg.CONST_SIZE_OR_ZERO):
+            _expect(env, regno, reg, reg.is_scalar(), "scalar")
+            s = reg.s
+            if s.smin < 0:
+                raise env.reject("min_neg_size", reg=regno)
+            if s.umin == 0 and arg is Arg.CONST_SIZE:
+                raise env.reject("zero_size", reg=regno, umin=s.umin, umax=s.umax)
+            if s.umax >= BPF_MAX_VAR_SIZ:
+                raise env.reject("unbounded_size", reg=regno)
+            assert mem_reg is not None
+            _check_mem_arg(env, mem_reg[0], mem_reg[1], s.umax, mem_reg[2], arg is Arg.CONST_SIZE_OR_ZERO)
+            mark_chain_precision(env, regno)
+        elif arg is Arg.CONST_ALLOC_SIZE_OR_ZERO:
+            _expect(env, regno, reg, reg.is_scalar(), "scalar")
+            if not reg.is_const():
+                raise env.reject("not_const", reg=regno)
+            alloc_size = reg.s.var_off.value
+            mark_chain_precision(env, regno)
+        elif arg is Arg.PTR_TO_RINGBUF_MEM_RELEASE:
+            _expect(env, regno, reg, t == RegType.PTR_TO_MEM | TypeFlag.MEM_RINGBUF, "ringbuf_mem")
+            if not reg.ref_obj_id:
+                raise env.reject("release_bad", reg=regno)
+            release_ref = reg.ref_obj_id
+    if the_map is not None:
+        ok_funcs = _MAP_FUNCS.get(the_map.map_type)
+        ok_maps = _FUNC_MAPS.get(func_id)
+        bad_func = ok_funcs is not None and func_id not in ok_funcs
+        if bad_func or (ok_maps is not None and the_map.map_type not in ok_maps):
+            if func_id == TAIL_CALL:
+                # the kernel's line has no newline: the log runs on into the next line
+                env.log.write(text("tail_call_map"))
+                raise rejection("tail_call_map", env.insn_idx)
+            raise env.reject("map_func_compat", map_type=the_map.map_type, name=name, id=func_id)
+    if release_ref:
+        env.cur.refs = [r for r in env.cur.refs if r.id != release_ref]
+        for f in env.cur.frames:
+            for r in f.regs:
+                if r.ref_obj_id == release_ref:
+                    r.mark_unknown()
+    for r in CALLER_SAVED:
+        regs[r].mark_not_init()
+        env.log.scratch_reg(r)
+    r0 = regs[0]
+    if proto.ret is Ret.INTEGER:
+        r0.mark_unknown()
+        if func_id == 8:  # get_smp_processor_id
+            r0.s = Scalar.range(smin=0, smax=env.nr_cpu_ids - 1, umax=env.nr_cpu_ids - 1,
+                                s32_min=0, s32_max=env.nr_cpu_ids - 1, u32_max=env.nr_cpu_ids - 1)
+    elif proto.ret is Ret.PTR_TO_MAP_VALUE_OR_NULL:
+        if const_key is not None and the_map is not None and 0 <= const_key < the_map.max_entries:
+            r0.set_ptr(RegType.PTR_TO_MAP_VALUE, map=the_map)  # an array slot that exists: never NULL
+        else:
+            r0.set_ptr(RegType.PTR_TO_MAP_VALUE | TypeFlag.PTR_MAYBE_NULL, map=the_map, id=env.new_id())
+    elif proto.ret is Ret.PTR_TO_RINGBUF_MEM_OR_NULL:
+        env.new_id()  # the kernel numbers the returned pointer's id first, then the reference
+        rid = env.new_id()
+        env.cur.refs.append(Reference(rid, env.insn_idx))
+        r0.set_ptr(RegType.PTR_TO_MEM | TypeFlag.MEM_RINGBUF | TypeFlag.PTR_MAYBE_NULL, id=rid, ref_obj_id=rid,
+                   mem_size=alloc_size)
+
+
+def check_func_call(env: Env, ins: Insn) -> int:
+    """A BPF-to-BPF call: a new frame whose r1-r5 are the caller's; returns the callee's first insn."""
+    st = env.cur
+    if st.curframe + 1 >= MAX_CALL_FRAMES:
+        raise env.reject("call_stack_too_deep", n=st.curframe + 2)
+    target = env.insn_idx + ins.imm + 1
+    caller = st.cur
+    callee = FuncState(frameno=st.curframe + 1, callsite=env.insn_idx, subprogno=target)
+    callee.init_regs()
+    for r in range(1, 6):
+        callee.regs[r] = caller.regs[r].clone()
+    st.frames.append(callee)
+    for r in CALLER_SAVED:
+        caller.regs[r].mark_not_init()
+    log = env.log
+    if log.level:
+        log.write("caller:\n")
+        log.write(log.func_state(caller, True) + "\n")
+        log.write("callee:\n")
+        log.write(log.func_state(callee, True) + "\n")
+    log.clean()
+    return target
+
+
+def prepare_func_exit(env: Env) -> int:
+    """Return from a subprogram: r0 goes to the caller, whose next instruction is returned."""
+    st = env.cur
+    callee = st.frames.pop()
+    caller = st.cur
+    # r0 goes back as it is, even unwritten: the caller's use of it is what gets checked
+    caller.regs[0] = callee.regs[0].clone()
+    log = env.log
+    if log.level:
+        log.write("returning from callee:\n")
+        log.write(log.func_state(callee, True) + "\n")
+        log.write(f"to caller at {callee.callsite + 1}:\n")
+        log.write(log.func_state(caller, True) + "\n")
+    log.clean()
+    return callee.callsite + 1
+
+
+__all__ = ["check_func_call", "check_helper_call", "check_mem_access", "prepare_func_exit"]

@@ -1,0 +1,215 @@
+"""check_subprogs and check_cfg: the program's shape before any state is explored.
+
+Finds subprograms (targets of local calls), checks jumps stay inside their
+subprogram and each subprogram ends in exit or jump, runs the depth-first walk
+that finds unreachable instructions and (where loops are not allowed)
+back-edges, and marks prune points and jump points as the kernel's visit_insn
+does.  Also computes which registers are live before each instruction
+(compute_live_registers), for state cleaning and the level-2 log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pybpf.isa.insn import Insn
+from pybpf.isa.opcodes import AtomicOp, Kind, OpSpec, Pseudo, Src
+from pybpf.isa.validate import jump_target
+from pybpf.verifier.messages import Rejection, rejection
+from pybpf.verifier.state import InsnAux
+
+_JUMPS = (Kind.JA, Kind.JCOND, Kind.MAY_GOTO)
+_CALLER_SAVED = 0b111111  # r0..r5
+_ARGS = 0b111110
+
+
+def subprog_starts(insns: Sequence[Insn], specs: Sequence[OpSpec | None]) -> list[int]:
+    starts = {0}
+    for pc, spec in enumerate(specs):
+        if spec is None:
+            continue
+        if spec.kind is Kind.CALL_LOCAL or (spec.kind is Kind.LD_IMM64 and insns[pc].src == Pseudo.FUNC):
+            starts.add(pc + 1 + insns[pc].imm)
+    return sorted(starts)
+
+
+def check_subprogs(insns: Sequence[Insn], specs: Sequence[OpSpec | None], starts: list[int]) -> None:
+    """Jumps stay in their subprogram; each subprogram's last instruction is an exit or a jump."""
+    n = len(insns)
+    bounds = [*starts, n]
+    for k in range(len(starts)):
+        lo, hi = bounds[k], bounds[k + 1]
+        for pc in range(lo, hi):
+            spec = specs[pc]
+            if spec is None or spec.kind not in _JUMPS:
+                continue
+            to = jump_target(spec, insns[pc], pc)
+            if to is None or to < lo or to >= hi:
+                raise rejection("jump_out_of_range", pc, frm=pc, to=to)
+        last = hi - 1
+        spec = specs[last]
+        if spec is None or spec.kind not in (Kind.EXIT, Kind.JA):
+            raise rejection("last_insn", last)
+
+
+def check_opcodes(insns: Sequence[Insn], specs: Sequence[OpSpec | None]) -> None:
+    """Every instruction (but an ld_imm64's second slot) must be one the kernel knows."""
+    pc = 0
+    while pc < len(insns):
+        spec = specs[pc]
+        if spec is None:
+            raise rejection("unknown_opcode", pc, code=insns[pc].code)
+        pc += 2 if spec.kind is Kind.LD_IMM64 else 1
+
+
+def successors(insns: Sequence[Insn], specs: Sequence[OpSpec | None], pc: int) -> list[int]:
+    spec = specs[pc]
+    if spec is None:
+        return [pc + 1]
+    match spec.kind:
+        case Kind.EXIT:
+            return []
+        case Kind.JA:
+            return [jump_target(spec, insns[pc], pc)]
+        case Kind.JCOND | Kind.MAY_GOTO:
+            return [pc + 1, jump_target(spec, insns[pc], pc)]
+        case Kind.CALL_LOCAL:
+            return [pc + 1, pc + 1 + insns[pc].imm]
+        case Kind.LD_IMM64:
+            return [pc + 2]
+    return [pc + 1]
+
+
+def check_cfg(insns: Sequence[Insn], specs: Sequence[OpSpec | None], aux: list[InsnAux], *,
+              allow_loops: bool) -> None:
+    """The depth-first walk; marks prune/jump points in ``aux``; raises on unreachable code and back-edges."""
+    n = len(insns)
+    state = [0] * n  # 0 undiscovered, 1 on the walk's stack, 2 done
+    for pc, spec in enumerate(specs):
+        if spec is None:
+            continue
+        i = insns[pc]
+        if spec.kind in (Kind.JCOND, Kind.MAY_GOTO):
+            aux[pc].prune_point = aux[pc].jmp_point = True
+            # push_insn marks the target of every BRANCH edge
+            to = jump_target(spec, i, pc)
+            if 0 <= to < n:
+                aux[to].prune_point = aux[to].jmp_point = True
+            if spec.kind is Kind.MAY_GOTO:
+                aux[pc].force_checkpoint = True
+        elif spec.kind is Kind.JA:
+            to = jump_target(spec, i, pc)
+            aux[to].prune_point = aux[to].jmp_point = True
+        elif spec.kind in (Kind.CALL, Kind.CALL_LOCAL, Kind.CALL_KFUNC) and pc + 1 < n:
+            aux[pc + 1].prune_point = aux[pc + 1].jmp_point = True
+            if spec.kind is Kind.CALL_LOCAL:
+                aux[pc].prune_point = True
+                to = pc + 1 + i.imm
+                if 0 <= to < n:
+                    aux[to].prune_point = aux[to].jmp_point = True
+    starts = [0]
+    stack: list[tuple[int, list[int]]] = []
+    for root in starts:
+        state[root] = 1
+        stack.append((root, successors(insns, specs, root)))
+        while stack:
+            t, succ = stack[-1]
+            if not succ:
+                state[t] = 2
+                stack.pop()
+                continue
+            w = succ.pop(0)
+            if w < 0 or w >= n:
+                raise rejection("jump_out_of_range", t, frm=t, to=w)
+            if state[w] == 0:
+                state[w] = 1
+                stack.append((w, successors(insns, specs, w)))
+            elif state[w] == 1 and not allow_loops:
+                raise rejection("back_edge", t, frm=t, to=w)
+    for pc in range(n):
+        if state[pc] == 0 and specs[pc] is not None:
+            raise rejection("unreachable", pc, insn=pc)
+
+
+def _use_def(insns: Sequence[Insn], spec: OpSpec, pc: int) -> tuple[int, int]:
+    i = insns[pc]
+    d, s = 1 << i.dst, 1 << i.src
+    x = bool(i.code & Src.X)
+    match spec.kind:
+        case Kind.ALU:
+            return d | (s if x else 0), d
+        case Kind.NEG | Kind.END | Kind.BSWAP:
+            return d, d
+        case Kind.MOV | Kind.MOVSX | Kind.ADDR_SPACE_CAST:
+            return (s if x else 0), d
+        case Kind.LD_IMM64:
+            return 0, d
+        case Kind.LDX | Kind.LDXSX | Kind.LOAD_ACQ:
+            return s, d
+        case Kind.ST:
+            return d, 0
+        case Kind.STX | Kind.STORE_REL:
+            return d | s, 0
+        case Kind.ATOMIC:
+            if i.imm == AtomicOp.CMPXCHG:
+                return d | s | 1, 1
+            return d | s, (s if i.imm & 1 else 0)
+        case Kind.JCOND:
+            return d | (s if x else 0), 0
+        case Kind.EXIT:
+            return 1, 0
+        case Kind.CALL | Kind.CALL_KFUNC | Kind.CALL_LOCAL | Kind.CALLX:
+            return _ARGS, _CALLER_SAVED
+        case Kind.LD_ABS:
+            return 1 << 6, _CALLER_SAVED
+        case Kind.LD_IND:
+            return 1 << 6 | s, _CALLER_SAVED
+    return 0, 0
+
+
+def compute_live_registers(insns: Sequence[Insn], specs: Sequence[OpSpec | None], aux: list[InsnAux],
+                           call_uses: dict[int, int]) -> None:
+    """Backward may-live analysis to a fixpoint; ``call_uses`` overrides a call's argument registers."""
+    n = len(insns)
+    ud = []
+    succ = []
+    for pc in range(n):
+        spec = specs[pc]
+        if spec is None:
+            ud.append((0, 0))
+            succ.append([])
+            continue
+        use, dfn = _use_def(insns, spec, pc)
+        if pc in call_uses:
+            use = call_uses[pc]
+        ud.append((use, dfn))
+        nxt = successors(insns, specs, pc)
+        if spec.kind is Kind.CALL_LOCAL:
+            nxt = [pc + 1]
+        succ.append([w for w in nxt if 0 <= w < n])
+    live = [0] * n
+    changed = True
+    while changed:
+        changed = False
+        for pc in range(n - 1, -1, -1):
+            out = 0
+            for w in succ[pc]:
+                out |= live[w]
+            use, dfn = ud[pc]
+            new = use | (out & ~dfn)
+            if new != live[pc]:
+                live[pc] = new
+                changed = True
+    for pc in range(n):
+        aux[pc].live_regs_before = live[pc]
+
+
+__all__ = [
+    "Rejection",
+    "check_cfg",
+    "check_opcodes",
+    "check_subprogs",
+    "compute_live_registers",
+    "subprog_starts",
+    "successors",
+]

@@ -1,0 +1,240 @@
+"""do_check: the depth-first exploration of every path, instruction by instruction.
+
+The current path continues with the fall-through of each undecided branch; the
+other side is pushed and explored after the path ends (at ``exit``, or when a
+checkpoint proves it safe).  The statistics line and the exit checks per
+program type are here too.
+"""
+
+from __future__ import annotations
+
+from pybpf.isa.disasm import format_insn_line
+from pybpf.isa.opcodes import Kind, Pseudo
+from pybpf.isa.validate import jump_target
+from pybpf.verifier.alu import check_alu_op, check_reg_read, check_reg_write
+from pybpf.verifier.backtrack import mark_chain_precision
+from pybpf.verifier.bounds import S64_MAX, S64_MIN
+from pybpf.verifier.calls import check_func_call, check_helper_call, prepare_func_exit
+from pybpf.verifier.env import BPF_COMPLEXITY_LIMIT_INSNS, Env, StackElem
+from pybpf.verifier.jmp import check_cond_jmp_op
+from pybpf.verifier.log import LOG_LEVEL2
+from pybpf.verifier.mem import READ, WRITE, check_mem_access
+from pybpf.verifier.regs import RegType, reg_type_str
+from pybpf.verifier.scalar import Scalar
+from pybpf.verifier.state import FuncState, VerifierState
+from pybpf.verifier.states import is_state_visited, update_branch_counts
+
+
+def push_stack(env: Env, st: VerifierState, insn_idx: int) -> None:
+    if st.parent is not None:
+        st.parent.branches += 1
+    env.head.append(StackElem(st, insn_idx, env.insn_idx, env.log.end_pos))
+
+
+def _pop(env: Env) -> bool:
+    """pop_stack: continue with the last pushed branch; False when none is left."""
+    if not env.head:
+        return False
+    elem = env.head.pop()
+    env.cur = elem.st
+    env.insn_idx = elem.insn_idx
+    env.prev_insn_idx = elem.prev_insn_idx
+    env.log.clean()
+    if not env.log.level & LOG_LEVEL2:
+        env.log.reset(elem.log_pos)
+    return True
+
+
+def check_return_code(env: Env) -> None:
+    regs = env.regs()
+    env.log.scratch_reg(0)
+    r0 = regs[0]
+    if r0.type == RegType.NOT_INIT:
+        raise env.reject("not_read_ok", reg=0)
+    if env.cur.refs:
+        ref = env.cur.refs[0]
+        env.log.write(f"Unreleased reference id={ref.id} alloc_insn={ref.insn_idx}\n")
+        raise env.reject("ref_leak_exit")
+    if r0.is_pointer() and env.unpriv:
+        raise env.reject("leaks_retval")
+    rng = env.info.retval
+    if rng is None:
+        return
+    if r0.type != RegType.SCALAR_VALUE:
+        raise env.reject("retval_type", type=reg_type_str(r0.type))
+    mark_chain_precision(env, 0)
+    s = r0.s
+    lo, hi = rng
+    if not (lo <= s.smin and s.smax <= hi):
+        have = ""
+        if s.smin > S64_MIN:
+            have += f" smin={s.smin}"
+        if s.smax < S64_MAX:
+            have += f" smax={s.smax}"
+        raise env.reject("retval_range", have=have or " unknown scalar value", lo=lo, hi=hi)
+
+
+def _ld_imm64(env: Env, pc: int) -> None:
+    first, second = env.insns[pc], env.insns[pc + 1]
+    check_reg_write(env, first.dst)
+    dst = env.regs()[first.dst]
+    if first.src == Pseudo.NONE:
+        dst.set_scalar(Scalar.const((second.imm & 0xFFFFFFFF) << 32 | first.imm & 0xFFFFFFFF))
+        return
+    if first.src in (Pseudo.MAP_FD, Pseudo.MAP_IDX, Pseudo.MAP_VALUE, Pseudo.MAP_IDX_VALUE):
+        if not 0 <= first.imm < len(env.maps):
+            raise env.reject("bad_map_fd", fd=first.imm)
+        m = env.maps[first.imm]
+        if first.src in (Pseudo.MAP_FD, Pseudo.MAP_IDX):
+            dst.set_ptr(RegType.CONST_PTR_TO_MAP, map=m)
+        else:
+            dst.set_ptr(RegType.PTR_TO_MAP_VALUE, map=m, off=second.imm)
+        return
+    raise env.reject("bad_ld_imm64")
+
+
+def _check_insn(env: Env) -> int | None:
+    """One instruction of the current path; returns the next index, or None when the path ends."""
+    pc = env.insn_idx
+    spec = env.specs[pc]
+    ins = env.insns[pc]
+    if spec is None:
+        raise env.reject("unknown_opcode", code=ins.code)
+    kind = spec.kind
+    if kind in (Kind.ALU, Kind.MOV, Kind.MOVSX, Kind.NEG, Kind.END, Kind.BSWAP):
+        check_alu_op(env, ins, spec)
+        return pc + 1
+    if kind is Kind.LDX or kind is Kind.LDXSX:
+        check_reg_read(env, ins.src)
+        check_reg_write(env, ins.dst)
+        check_mem_access(env, ins.src, ins.off, spec.size, READ, ins.dst, sign_ext=kind is Kind.LDXSX)
+        return pc + 1
+    if kind is Kind.STX:
+        check_reg_read(env, ins.src)
+        check_reg_read(env, ins.dst)
+        check_mem_access(env, ins.dst, ins.off, spec.size, WRITE, ins.src)
+        return pc + 1
+    if kind is Kind.ST:
+        check_reg_read(env, ins.dst)
+        check_mem_access(env, ins.dst, ins.off, spec.size, WRITE, -1, imm=ins.imm)
+        return pc + 1
+    if kind is Kind.ATOMIC:
+        check_reg_read(env, ins.src)
+        d = check_reg_read(env, ins.dst)
+        if d.type == RegType.PTR_TO_CTX or d.type & 0xFF in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
+            what = reg_type_str(d.type)
+            raise env.reject("atomic_store", reg=ins.dst, type=what)
+        check_mem_access(env, ins.dst, ins.off, spec.size, READ, -1)
+        check_mem_access(env, ins.dst, ins.off, spec.size, WRITE, -1)
+        if ins.imm & 1:
+            dst = 0 if ins.imm == 0xF1 else ins.src
+            check_reg_write(env, dst)
+            env.regs()[dst].mark_unknown()
+            if spec.size < 8:
+                env.regs()[dst].s = Scalar.unknown().coerce(spec.size)
+        return pc + 1
+    if kind is Kind.LD_IMM64:
+        _ld_imm64(env, pc)
+        return pc + 2
+    if kind in (Kind.LD_ABS, Kind.LD_IND):
+        if not env.info.ld_abs:
+            raise env.reject("ld_abs_prog_type")
+        r6 = check_reg_read(env, 6)
+        if r6.type != RegType.PTR_TO_CTX:
+            raise env.reject("ld_abs_r6")
+        if kind is Kind.LD_IND:
+            check_reg_read(env, ins.src)
+        for r in range(6):
+            env.regs()[r].mark_not_init()
+        env.regs()[0].set_scalar(Scalar.unknown().coerce(spec.size) if spec.size < 8 else Scalar.unknown())
+        return pc + 1
+    env.jmps_processed += 1
+    if kind is Kind.JCOND:
+        nxt = check_cond_jmp_op(env, ins, spec, lambda st, idx: push_stack(env, st, idx))
+        if env.log.level and env.log.scratched():
+            # a conditional jump prints its state itself, after pushing the other side
+            env.log.print_insn_state(env.cur, pc)
+        env.log.clean()
+        return nxt
+    if kind is Kind.JA:
+        return jump_target(spec, ins, pc)
+    if kind is Kind.CALL:
+        check_helper_call(env, ins)
+        return pc + 1
+    if kind is Kind.CALL_LOCAL:
+        return check_func_call(env, ins)
+    if kind is Kind.EXIT:
+        if env.cur.curframe:
+            return prepare_func_exit(env)
+        check_return_code(env)
+        return None
+    raise env.reject("unknown_opcode", code=ins.code)
+
+
+def do_check(env: Env) -> None:
+    log = env.log
+    st = VerifierState()
+    f = FuncState()
+    f.init_regs()
+    f.regs[1].set_ptr(RegType.PTR_TO_CTX)
+    st.frames.append(f)
+    env.cur = st
+    do_print_state = True
+    popped = False  # the path was just taken from the branch stack ("from X to Y:" at level 2)
+    n = len(env.insns)
+    while True:
+        pc = env.insn_idx
+        if pc >= n:
+            raise env.reject("invalid_insn_idx", insn=pc, cnt=n)
+        env.insn_processed += 1
+        if env.insn_processed > BPF_COMPLEXITY_LIMIT_INSNS:
+            raise env.reject("too_large", n=env.insn_processed)
+        if env.aux[pc].prune_point and is_state_visited(env, pc):
+            if log.level:
+                if popped:
+                    log.write(f"\nfrom {env.prev_insn_idx} to {pc}: safe\n")
+                else:
+                    log.write(f"{pc}: safe\n")
+            update_branch_counts(env, env.cur.parent)
+            if not _pop(env):
+                return
+            do_print_state = popped = True
+            continue
+        if log.level and log.scratched():
+            # the state an instruction left is printed when the next one is reached (not if it is pruned)
+            log.print_insn_state(env.cur, pc)
+        log.clean()
+        if popped and log.level & LOG_LEVEL2:
+            log.write(f"\nfrom {env.prev_insn_idx} to {pc}:")
+            log.print_verifier_state(env.cur, True)
+        popped = False
+        if log.level and do_print_state:
+            log.write(f"{pc}:")
+            log.print_verifier_state(env.cur, True)
+            do_print_state = False
+        if log.level:
+            log.insn_line(format_insn_line(env.insns, pc))
+        env.cur.history.append(pc)
+        env.prev_insn_idx = pc
+        nxt = _check_insn(env)
+        if spec_kind(env, pc) is Kind.CALL_LOCAL:
+            do_print_state = True
+        elif spec_kind(env, pc) is Kind.EXIT and nxt is not None:
+            if log.level & LOG_LEVEL2:
+                log.write(f"\nfrom {pc} to {nxt}:")
+                log.print_verifier_state(env.cur, True)
+            log.clean()
+            env.insn_idx = nxt
+            continue
+        if nxt is None:
+            update_branch_counts(env, env.cur.parent)
+            if not _pop(env):
+                return
+            do_print_state = popped = True
+            continue
+        env.insn_idx = nxt
+
+
+def spec_kind(env: Env, pc: int) -> Kind | None:
+    spec = env.specs[pc]
+    return spec.kind if spec is not None else None

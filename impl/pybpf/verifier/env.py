@@ -1,0 +1,85 @@
+"""bpf_verifier_env: everything one verification carries (program, aux data, log, counters, branch stack)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from pybpf.isa.insn import Insn
+from pybpf.isa.opcodes import OpSpec
+from pybpf.verifier.log import VerifierLog
+from pybpf.verifier.messages import ERRNO, Rejection, text
+from pybpf.verifier.progtypes import ProgTypeInfo
+from pybpf.verifier.regs import MapDesc, RegState
+from pybpf.verifier.state import InsnAux, VerifierState
+
+BPF_COMPLEXITY_LIMIT_INSNS = 1_000_000
+
+
+@dataclass
+class StackElem:
+    """A pushed branch: the state to explore from ``insn_idx``, and where the log stood."""
+
+    st: VerifierState
+    insn_idx: int
+    prev_insn_idx: int
+    log_pos: int
+
+
+@dataclass
+class Env:
+    insns: Sequence[Insn]
+    specs: Sequence[OpSpec | None]
+    prog_type: int
+    info: ProgTypeInfo
+    maps: Sequence[MapDesc]
+    log: VerifierLog
+    unpriv: bool
+    nr_cpu_ids: int
+    aux: list[InsnAux]
+    subprog_starts: list[int]
+    cur: VerifierState = field(default_factory=VerifierState)
+    head: list[StackElem] = field(default_factory=list)
+    insn_idx: int = 0
+    prev_insn_idx: int = -1
+    id_gen: int = 0
+    insn_processed: int = 0
+    prev_insn_processed: int = 0
+    jmps_processed: int = 0
+    prev_jmps_processed: int = 0
+    total_states: int = 0
+    peak_states: int = 0
+    cur_states: int = 0
+    max_states_per_insn: int = 0
+    stack_depth: dict[int, int] = field(default_factory=dict)  # subprog start -> deepest stack byte used
+    succ: list[list[int]] = field(default_factory=list)  # control-flow successors of each instruction
+
+    @property
+    def allow_ptr_leaks(self) -> bool:
+        return not self.unpriv
+
+    @property
+    def allow_uninit_stack(self) -> bool:
+        return not self.unpriv
+
+    def new_id(self) -> int:
+        self.id_gen += 1
+        return self.id_gen
+
+    def regs(self) -> list[RegState]:
+        return self.cur.frames[-1].regs
+
+    def reject(self, key: str, *before: str, **kw: object) -> Rejection:
+        """Write ``before`` lines and the message ``key`` to the log; return the Rejection to raise."""
+        line = text(key, **kw)
+        for b in before:
+            self.log.write(b + "\n")
+        self.log.write(line + "\n")
+        return Rejection(ERRNO.get(key, 13), self.insn_idx, line)
+
+    def subprog_of(self, pc: int) -> int:
+        start = 0
+        for s in self.subprog_starts:
+            if s <= pc:
+                start = s
+        return start

@@ -1,0 +1,124 @@
+"""The verifier log (kernel/bpf/log.c): a text buffer that can be rewound, and the state printers.
+
+Level 1 keeps the path that failed: popping a pushed branch rewinds the log to
+where it stood when the branch was pushed; after a success only the statistics
+line remains.  Level 2 keeps everything.  Instruction lines get the registers
+and stack slots the instruction touched ("scratched") as a ``; R0=0`` comment,
+aligned like the kernel does (to the next multiple of 40 columns, less two).
+"""
+
+from __future__ import annotations
+
+import io
+
+from pybpf.verifier.regs import MAX_BPF_REG, RegType, format_reg
+from pybpf.verifier.stack import SLOT_CHARS, SlotType
+from pybpf.verifier.state import FuncState, VerifierState
+
+LOG_LEVEL1 = 1
+LOG_LEVEL2 = 2
+_ALIGN = 40
+_MIN_ALIGN = 8
+
+
+def vlog_alignment(pos: int) -> int:
+    """Width of the padding after an instruction text of ``pos`` characters (newline included)."""
+    return -(-max(pos, _MIN_ALIGN) // _ALIGN) * _ALIGN - pos - 1
+
+
+class VerifierLog:
+    """bpf_verifier_log: ``level`` 0 keeps nothing."""
+
+    def __init__(self, level: int) -> None:
+        self.level = level
+        self._buf = io.StringIO()
+        self.prev_log_pos = 0
+        self.prev_insn_print_pos = 0
+        self.scratched_regs = 0
+        self.scratched_stack = 0
+
+    @property
+    def end_pos(self) -> int:
+        return self._buf.tell()
+
+    def write(self, text: str) -> None:
+        if self.level:
+            self._buf.write(text)
+
+    def reset(self, pos: int) -> None:
+        """bpf_vlog_reset: forget everything written after ``pos``."""
+        if self.level and pos < self._buf.tell():
+            self._buf.seek(pos)
+            self._buf.truncate()
+
+    def text(self) -> str:
+        return self._buf.getvalue()
+
+    # ------------------------------------------------------------ scratch marks
+
+    def scratch_reg(self, regno: int) -> None:
+        self.scratched_regs |= 1 << regno
+
+    def scratch_stack(self, spi: int) -> None:
+        self.scratched_stack |= 1 << spi
+
+    def scratched(self) -> bool:
+        return bool(self.scratched_regs or self.scratched_stack)
+
+    def clean(self) -> None:
+        self.scratched_regs = 0
+        self.scratched_stack = 0
+
+    def mark_all_scratched(self) -> None:
+        self.scratched_regs = (1 << MAX_BPF_REG) - 1
+        self.scratched_stack = -1
+
+    # ------------------------------------------------------------ printing
+
+    def func_state(self, f: FuncState, print_all: bool) -> str:
+        """print_verifier_state for one frame: `` R0=0 R10=fp0 fp-8=mmmmmmmm`` (each item after a space)."""
+        out = []
+        if f.frameno:
+            out.append(f" frame{f.frameno}:")
+        regs, stack = self.scratched_regs, self.scratched_stack
+        for i, r in enumerate(f.regs):
+            if r.type == RegType.NOT_INIT or not (print_all or regs >> i & 1):
+                continue
+            out.append(f" R{i}={format_reg(r, f.frameno)}")
+        for spi, slot in enumerate(f.stack):
+            if not (print_all or stack >> spi & 1):
+                continue
+            off = -(spi + 1) * 8
+            if slot.is_spilled_reg():
+                # a narrow spill shows the other bytes' marks first (``fp-8=????7``)
+                rest = "".join(SLOT_CHARS[t] for t in slot.slot_type if t != SlotType.STACK_SPILL)
+                out.append(f" fp{off}={rest}{format_reg(slot.spilled_ptr, f.frameno)}")
+            elif not slot.all_invalid():
+                out.append(f" fp{off}={slot.types_str()}")
+        return "".join(out)
+
+    def state_line(self, st: VerifierState, print_all: bool) -> str:
+        text = self.func_state(st.cur, print_all)
+        if st.refs:
+            text += " refs=" + ",".join(str(r.id) for r in st.refs)
+        return text
+
+    def print_verifier_state(self, st: VerifierState, print_all: bool) -> None:
+        self.write(self.state_line(st, print_all) + "\n")
+        self.clean()
+
+    def print_insn_state(self, st: VerifierState, insn_idx: int) -> None:
+        """The state after an instruction: as a comment on its line, or as ``N:`` on a line of its own."""
+        if self.prev_log_pos and self.prev_log_pos == self.end_pos:
+            self.reset(self.prev_log_pos - 1)
+            self.write(" " * vlog_alignment(self.prev_insn_print_pos) + ";")
+        else:
+            self.write(f"{insn_idx}:")
+        self.print_verifier_state(st, False)
+
+    def insn_line(self, text: str) -> None:
+        """An instruction line (``text`` is ``format_insn_line``'s)."""
+        start = self.end_pos
+        self.write(text + "\n")
+        self.prev_insn_print_pos = self.end_pos - start
+        self.prev_log_pos = self.end_pos

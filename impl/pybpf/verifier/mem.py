@@ -1,0 +1,353 @@
+"""check_mem_access: loads and stores through every pointer type, and the stack's slots.
+
+Stack accesses go through check_stack_write/read (spills and fills of
+registers, STACK_MISC/ZERO bytes), context accesses through the program
+type's field table, map values and packets through their bounds.
+"""
+
+from __future__ import annotations
+
+from pybpf.verifier.backtrack import STACK_SHIFT
+from pybpf.verifier.bounds import S64_MIN
+from pybpf.verifier.env import Env
+from pybpf.verifier.progtypes import field_at
+from pybpf.verifier.regs import BPF_REG_SIZE, PKT_TYPES, RegState, RegType, TypeFlag, reg_type_str
+from pybpf.verifier.scalar import Scalar
+from pybpf.verifier.stack import MAX_BPF_STACK, SlotType, slot_index
+from pybpf.verifier.state import FuncState
+
+BPF_MAX_VAR_OFF = 1 << 29
+MAX_PACKET_OFF = 0xFFFF
+READ, WRITE = "read", "write"
+_ZERO = Scalar.const(0)
+
+
+def _tnum_text(reg: RegState) -> str:
+    v = reg.s.var_off
+    return str(v.value) if not v.mask else str(v)
+
+
+def _frame_of(env: Env, reg: RegState) -> FuncState:
+    return env.cur.frames[reg.frameno]
+
+
+def _width(s: Scalar) -> int:
+    return s.umax.bit_length()
+
+
+def stack_bounds(env: Env, regno: int, reg: RegState, off: int, size: int, access: str) -> None:
+    """check_stack_access_within_bounds."""
+    if not reg.s.var_off.mask:
+        lo = off + reg.s.var_off.value - (1 << 64 if reg.s.var_off.value >> 63 else 0)
+        hi = lo
+    else:
+        lo, hi = reg.s.smin + off, reg.s.smax + off
+    if lo < -MAX_BPF_STACK or hi + size > 0:
+        where = "read from" if access == READ else "write to"
+        if not reg.s.var_off.mask:
+            raise env.reject("stack_write_oob" if access == WRITE else "stack_read_oob", reg=regno, off=lo, size=size)
+        raise env.reject("stack_var_oob", access=where, reg=regno, var_off=str(reg.s.var_off), off=off, size=size)
+    frame = _frame_of(env, reg)
+    frame.grow_stack(-lo)
+    sub = env.subprog_of(env.insn_idx) if reg.frameno == env.cur.curframe else None
+    if sub is not None:
+        env.stack_depth[sub] = max(env.stack_depth.get(sub, 0), -lo)
+
+
+def _const_off(reg: RegState) -> int:
+    v = reg.s.var_off.value
+    return v - (1 << 64) if v >> 63 else v
+
+
+def _note_stack(env: Env, spi: int) -> None:
+    env.cur.history[-1] |= (spi + 1) << STACK_SHIFT
+    env.log.scratch_stack(spi)
+
+
+def check_stack_write(env: Env, regno: int, reg: RegState, off: int, size: int, value: RegState | None,
+                      imm: int | None) -> None:
+    frame = _frame_of(env, reg)
+    if reg.s.var_off.mask:
+        # variable offset: every byte that may be written becomes STACK_MISC
+        lo, hi = reg.s.smin + off, reg.s.smax + off + size
+        for a in range(lo, hi):
+            spi, k = slot_index(a)
+            slot = frame.stack[spi]
+            if slot.is_spilled_reg():
+                slot.slot_type = [SlotType.STACK_MISC] * BPF_REG_SIZE
+                slot.spilled_ptr = RegState()
+            slot.slot_type[k] = SlotType.STACK_MISC
+            env.log.scratch_stack(spi)
+        return
+    off += reg.s.var_off.value - (1 << 64 if reg.s.var_off.value >> 63 else 0)
+    spi, _ = slot_index(off)
+    slot = frame.stack[spi]
+    _note_stack(env, spi)
+    aligned = off % BPF_REG_SIZE == 0
+    if aligned and size == BPF_REG_SIZE and not reg.frameno and not env.cur.curframe:
+        env.aux[env.insn_idx].stack_writes |= 1 << spi
+    if value is not None and aligned and value.type == RegType.SCALAR_VALUE and env.allow_ptr_leaks:
+        if not value.id and value.s.var_off.mask:
+            value.id = env.new_id()  # the spilled copy stays linked to the register
+        save_register_state(env, slot, value, size)
+        if _width(value.s) > size * 8:
+            slot.spilled_ptr.id = 0
+        return
+    if value is None and imm is not None and aligned and env.allow_ptr_leaks:
+        save_register_state(env, slot, RegState(RegType.SCALAR_VALUE, Scalar.const(imm)), size)
+        return
+    if value is not None and value.is_pointer():
+        if size != BPF_REG_SIZE:
+            raise env.reject("spill_ptr_partial")
+        save_register_state(env, slot, value, size)
+        return
+    stype = SlotType.STACK_MISC
+    if slot.is_spilled_reg():
+        slot.slot_type = [SlotType.STACK_MISC if t == SlotType.STACK_SPILL else t for t in slot.slot_type]
+    slot.spilled_ptr = RegState()
+    if (value is not None and value.is_const() and value.s.var_off.value == 0) or (value is None and imm == 0):
+        stype = SlotType.STACK_ZERO
+    for i in range(size):
+        s2, k = slot_index(off + i)
+        frame.stack[s2].slot_type[k] = stype
+
+
+def save_register_state(env: Env, slot, value: RegState, size: int) -> None:
+    slot.spilled_ptr = value.clone()
+    for k in range(BPF_REG_SIZE - 1, BPF_REG_SIZE - 1 - size, -1):
+        slot.slot_type[k] = SlotType.STACK_SPILL
+    for k in range(BPF_REG_SIZE - size):
+        t = slot.slot_type[k]
+        if t == SlotType.STACK_ZERO or (t == SlotType.STACK_INVALID and env.allow_ptr_leaks):
+            continue
+        slot.slot_type[k] = SlotType.STACK_MISC
+
+
+def note_stack_read(env: Env, reg: RegState, lo: int, hi: int) -> None:
+    """Remember which frame-0 slots this instruction reads ([lo, hi) below fp), for stack liveness."""
+    aux = env.aux[env.insn_idx]
+    if reg.frameno or env.cur.curframe or reg.s.var_off.mask:
+        aux.stack_reads = -1
+        return
+    for a in range(lo, hi):
+        aux.stack_reads |= 1 << slot_index(a)[0]
+
+
+def check_stack_read(env: Env, regno: int, reg: RegState, off: int, size: int, dst: int) -> None:
+    frame = _frame_of(env, reg)
+    note_stack_read(env, reg, off + _const_off(reg), off + _const_off(reg) + size)
+    regs = env.regs()
+    if reg.s.var_off.mask:
+        lo, hi = reg.s.smin + off, reg.s.smax + off + size
+        zeros = True
+        for a in range(lo, hi):
+            spi, k = slot_index(a)
+            t = frame.stack[spi].slot_type[k]
+            zeros &= t == SlotType.STACK_ZERO
+            if t == SlotType.STACK_INVALID and not env.allow_uninit_stack:
+                raise env.reject("stack_uninit_read", off=lo, i=a - lo, size=size)
+        if dst >= 0:
+            regs[dst].set_scalar(_ZERO) if zeros else regs[dst].mark_unknown()
+        return
+    off += reg.s.var_off.value - (1 << 64 if reg.s.var_off.value >> 63 else 0)
+    spi, _k0 = slot_index(off)
+    slot = frame.stack[spi]
+    _note_stack(env, spi)
+    stype = slot.slot_type
+    if slot.is_spilled_reg():
+        spill_size = 1
+        i = BPF_REG_SIZE - 1
+        while i > 0 and stype[i - 1] == SlotType.STACK_SPILL:
+            spill_size += 1
+            i -= 1
+        sp = slot.spilled_ptr
+        if size != BPF_REG_SIZE or spill_size != BPF_REG_SIZE:
+            if sp.type != RegType.SCALAR_VALUE:
+                raise env.reject("invalid_fill")
+            if dst < 0:
+                return
+            if size <= spill_size and off % BPF_REG_SIZE == 0:
+                regs[dst] = sp.clone()
+                if _width(sp.s) > size * 8:
+                    regs[dst].id = 0
+                return
+            spill_cnt = zero_cnt = 0
+            for i in range(size):
+                s2, k = slot_index(off + i)
+                t = frame.stack[s2].slot_type[k]
+                if t == SlotType.STACK_SPILL:
+                    spill_cnt += 1
+                elif t == SlotType.STACK_ZERO:
+                    zero_cnt += 1
+                elif t == SlotType.STACK_INVALID and not env.allow_uninit_stack:
+                    raise env.reject("stack_uninit_read", off=off, i=i, size=size)
+            if (spill_cnt == size and sp.is_const() and sp.s.var_off.value == 0) or zero_cnt == size:
+                regs[dst].set_scalar(_ZERO)
+            else:
+                regs[dst].mark_unknown()
+            return
+        if dst >= 0:
+            regs[dst] = sp.clone()
+        return
+    zeros = 0
+    for i in range(size):
+        s2, k = slot_index(off + i)
+        t = frame.stack[s2].slot_type[k]
+        if t == SlotType.STACK_ZERO:
+            zeros += 1
+        elif t == SlotType.STACK_INVALID and not env.allow_uninit_stack:
+            raise env.reject("stack_uninit_read", off=off, i=i, size=size)
+    if dst >= 0:
+        if zeros == size:
+            regs[dst].set_scalar(_ZERO)
+        else:
+            regs[dst].mark_unknown()
+
+
+def check_ctx_access(env: Env, regno: int, reg: RegState, off: int, size: int, access: str) -> int:
+    """The program type's context: returns the RegType a read yields (SCALAR_VALUE for data)."""
+    if reg.off or reg.s.var_off.mask or reg.s.var_off.value:
+        if reg.s.var_off.mask:
+            raise env.reject("variable_ctx", var_off=str(reg.s.var_off), off=off, size=size)
+        raise env.reject("modified_ctx", reg=regno, off=reg.off)
+    info = env.info
+    ok, ptr = _ctx_ok(info, off, size, access)
+    if not ok:
+        raise env.reject("ctx_access", off=off, size=size)
+    return ptr
+
+
+def _ctx_ok(info, off: int, size: int, access: str) -> tuple[bool, int]:
+    if off < 0 or off >= info.ctx_size or off % size:
+        return False, 0
+    if info.fields is None:  # pt_regs-like: any aligned read
+        return access == READ and off + size <= info.ctx_size, RegType.SCALAR_VALUE
+    f = field_at(info, off)
+    if f is None or (off + size > f.off + f.size and not f.name.startswith("cb[")):
+        return False, 0
+    if f.name.startswith("cb["):
+        return off + size <= 68 and (access == READ or size <= 8), RegType.SCALAR_VALUE
+    if access == WRITE:
+        return f.write and size == f.size, RegType.SCALAR_VALUE
+    if not f.read:
+        return False, 0
+    if not f.narrow:
+        return size == f.size, f.ptr
+    return size <= f.size and size & (size - 1) == 0, f.ptr
+
+
+def _mem_line(what: str, mem_size: int, off: int, size: int) -> str:
+    if what == "map":
+        return f"invalid access to map value, value_size={mem_size} off={off} size={size}"
+    return f"invalid access to memory, mem_size={mem_size} off={off} size={size}"
+
+
+def check_mem_access(env: Env, regno: int, off: int, size: int, access: str, value_regno: int,
+                     imm: int | None = None, sign_ext: bool = False) -> None:
+    """Check one load (value_regno = destination) or store (value_regno = source, -1 for an immediate)."""
+    regs = env.regs()
+    reg = regs[regno]
+    t = reg.type
+    base = t & 0xFF
+    if base == RegType.PTR_TO_STACK and not (t & TypeFlag.PTR_MAYBE_NULL):
+        full = reg.off + off
+        if not reg.s.var_off.mask and (full + reg.s.var_off.value) % size:
+            raise env.reject("misaligned", desc="stack ", var_off=_tnum_text(reg), off=reg.off, ioff=off, size=size)
+        stack_bounds(env, regno, reg, full, size, access)
+        if access == WRITE:
+            value = regs[value_regno] if value_regno >= 0 else None
+            check_stack_write(env, regno, reg, full, size, value, imm)
+        else:
+            check_stack_read(env, regno, reg, full, size, value_regno)
+            _coerce(env, value_regno, size, sign_ext)
+        return
+    if t == RegType.PTR_TO_CTX:
+        if access == WRITE and value_regno >= 0 and regs[value_regno].is_pointer() and not env.allow_ptr_leaks:
+            raise env.reject("leaks_addr", reg=value_regno, what="ctx")
+        ptr = check_ctx_access(env, regno, reg, off, size, access)
+        if access == READ:
+            dst = regs[value_regno]
+            if ptr == RegType.SCALAR_VALUE:
+                dst.mark_unknown()
+                _coerce(env, value_regno, size, sign_ext)
+            elif ptr == RegType.PTR_TO_SOCK_COMMON:
+                dst.set_ptr(RegType.PTR_TO_SOCK_COMMON | TypeFlag.PTR_MAYBE_NULL, id=env.new_id())
+            else:
+                dst.set_ptr(ptr)
+        return
+    if t == RegType.PTR_TO_MAP_VALUE:
+        vs = reg.map.value_size if reg.map else 0
+        map_value_access(env, regno, reg, reg.off + off, size, vs)
+        if access == READ:
+            regs[value_regno].mark_unknown()
+            _coerce(env, value_regno, size, sign_ext)
+        return
+    if base in PKT_TYPES and not (t & TypeFlag.PTR_MAYBE_NULL):
+        if access == WRITE and not env.info.pkt_write:
+            raise env.reject("cannot_write_pkt")
+        check_packet_access(env, regno, reg, off, size)
+        if access == READ:
+            regs[value_regno].mark_unknown()
+            _coerce(env, value_regno, size, sign_ext)
+        return
+    if base == RegType.PTR_TO_MEM and not (t & TypeFlag.PTR_MAYBE_NULL):
+        if access == WRITE and t & TypeFlag.MEM_RDONLY:
+            raise env.reject("cannot_write_rdonly", reg=regno, type=reg_type_str(t))
+        mem_access(env, regno, reg, reg.off + off, size, reg.mem_size)
+        if access == READ:
+            regs[value_regno].mark_unknown()
+            _coerce(env, value_regno, size, sign_ext)
+        return
+    if t == RegType.CONST_PTR_TO_MAP and access == READ and off >= 0:
+        # root may read the kernel's struct bpf_map through its BTF description
+        regs[value_regno].mark_unknown()
+        _coerce(env, value_regno, size, sign_ext)
+        return
+    raise env.reject("invalid_mem_access", reg=regno, type=reg_type_str(t))
+
+
+def _coerce(env: Env, regno: int, size: int, sign_ext: bool) -> None:
+    if regno < 0 or size >= BPF_REG_SIZE:
+        return
+    r = env.regs()[regno]
+    if r.type == RegType.SCALAR_VALUE:
+        r.s = r.s.coerce_sx(size) if sign_ext else r.s.coerce(size)
+
+
+def map_value_access(env: Env, regno: int, reg: RegState, off: int, size: int, vs: int) -> None:
+    s = reg.s
+    if s.smin < 0 and (s.smin == S64_MIN or not -(1 << 31) <= off + s.smin < (1 << 31) or s.smin + off < 0):
+        raise env.reject("min_negative", reg=regno)
+    lo = off + s.smin
+    if lo < 0 or size > vs or lo > vs - size:
+        raise env.reject("map_min_oob", _mem_line("map", vs, lo, size), reg=regno)
+    if s.umax >= BPF_MAX_VAR_OFF:
+        raise env.reject("unbounded_access", reg=regno)
+    hi = off + s.umax
+    if size > vs or hi > vs - size:
+        raise env.reject("map_max_oob", _mem_line("map", vs, hi, size), reg=regno)
+
+
+def mem_access(env: Env, regno: int, reg: RegState, off: int, size: int, mem_size: int) -> None:
+    s = reg.s
+    if s.smin < 0 and (s.smin == S64_MIN or s.smin + off < 0):
+        raise env.reject("min_negative", reg=regno)
+    lo = off + s.smin
+    if lo < 0 or size > mem_size or lo > mem_size - size:
+        raise env.reject("map_min_oob", _mem_line("mem", mem_size, lo, size), reg=regno)
+    if s.umax >= BPF_MAX_VAR_OFF:
+        raise env.reject("unbounded_access", reg=regno)
+    hi = off + s.umax
+    if size > mem_size or hi > mem_size - size:
+        raise env.reject("map_max_oob", _mem_line("mem", mem_size, hi, size), reg=regno)
+
+
+def check_packet_access(env: Env, regno: int, reg: RegState, off: int, size: int) -> None:
+    s = reg.s
+    if s.smin < 0:
+        raise env.reject("min_negative", reg=regno)
+    full = reg.off + off
+    if reg.range < 0 or full < 0 or size > reg.range or full > reg.range - size:
+        # the kernel prints the access offset twice (as off= and inside the register's description)
+        line = f"invalid access to packet, off={full} size={size}, R{regno}(id={reg.id},off={full},r={reg.range})"
+        raise env.reject("pkt_offset", *(() if reg.range < 0 else (line,)), reg=regno)

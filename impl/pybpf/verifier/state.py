@@ -1,0 +1,122 @@
+"""Verifier states: ``FuncState`` (bpf_func_state, one per call frame) and ``VerifierState``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pybpf.verifier.regs import BPF_REG_FP, BPF_REG_SIZE, MAX_BPF_REG, RegState, RegType
+from pybpf.verifier.stack import StackSlot
+
+MAX_CALL_FRAMES = 8
+
+
+class FuncState:
+    """One frame: its registers and its stack (slot ``spi`` covers fp-(spi+1)*8 .. fp-spi*8-1)."""
+
+    __slots__ = ("callsite", "frameno", "regs", "stack", "subprogno")
+
+    def __init__(self, frameno: int = 0, callsite: int = -1, subprogno: int = 0) -> None:
+        self.regs = [RegState() for _ in range(MAX_BPF_REG)]
+        self.stack: list[StackSlot] = []
+        self.frameno = frameno
+        self.callsite = callsite
+        self.subprogno = subprogno
+
+    def clone(self) -> FuncState:
+        f = FuncState.__new__(FuncState)
+        f.regs = [r.clone() for r in self.regs]
+        f.stack = [s.clone() for s in self.stack]
+        f.frameno, f.callsite, f.subprogno = self.frameno, self.callsite, self.subprogno
+        return f
+
+    @property
+    def allocated_stack(self) -> int:
+        return len(self.stack) * BPF_REG_SIZE
+
+    def grow_stack(self, size: int) -> None:
+        """grow_stack_state: make room for ``size`` bytes below fp (rounded up to slots)."""
+        n = -(-size // BPF_REG_SIZE)
+        while len(self.stack) < n:
+            self.stack.append(StackSlot())
+
+    def init_regs(self) -> None:
+        for r in self.regs:
+            r.mark_not_init()
+        self.regs[BPF_REG_FP].set_ptr(RegType.PTR_TO_STACK, frameno=self.frameno)
+
+
+@dataclass
+class Reference:
+    id: int
+    insn_idx: int
+
+
+class VerifierState:
+    """bpf_verifier_state: the frames of the call chain, acquired references and the held lock."""
+
+    __slots__ = (
+        "active_lock",
+        "branches",
+        "cleaned",
+        "frames",
+        "history",
+        "hit_cnt",
+        "insn_idx",
+        "may_goto_depth",
+        "miss_cnt",
+        "parent",
+        "refs",
+    )
+
+    def __init__(self) -> None:
+        self.frames: list[FuncState] = []
+        self.refs: list[Reference] = []
+        self.active_lock: tuple[int, int] | None = None  # (map identity, offset) of the held bpf_spin_lock
+        self.insn_idx = 0
+        self.branches = 0
+        self.may_goto_depth = 0
+        self.parent: VerifierState | None = None  # the checkpoint this path passed last
+        self.history: list[int] = []  # instructions since ``parent``: idx, plus (spi + 1) << 32 for stack accesses
+        self.hit_cnt = 0
+        self.miss_cnt = 0
+        self.cleaned = False
+
+    @property
+    def curframe(self) -> int:
+        return len(self.frames) - 1
+
+    @property
+    def cur(self) -> FuncState:
+        return self.frames[-1]
+
+    def clone(self) -> VerifierState:
+        v = VerifierState.__new__(VerifierState)
+        v.frames = [f.clone() for f in self.frames]
+        v.refs = list(self.refs)
+        v.active_lock = self.active_lock
+        v.insn_idx = self.insn_idx
+        v.branches = 0
+        v.may_goto_depth = self.may_goto_depth
+        v.parent = self.parent
+        v.history = list(self.history)
+        v.hit_cnt = v.miss_cnt = 0
+        v.cleaned = False
+        return v
+
+
+@dataclass
+class InsnAux:
+    """bpf_insn_aux_data: what the verifier learns per instruction."""
+
+    seen: bool = False
+    prune_point: bool = False
+    jmp_point: bool = False
+    force_checkpoint: bool = False
+    live_regs_before: int = 0  # bit i: register i may be read before being written
+    ptr_type: int = 0
+    subprog: int = 0
+    explored: list[VerifierState] = field(default_factory=list)
+    stack_reads: int = 0  # slots (bit spi) of frame 0 this instruction was seen reading; -1: maybe any
+    stack_writes: int = 0  # slots it was seen overwriting whole
+    miss_cnt: int = 0
+    hit_cnt: int = 0

@@ -1,0 +1,264 @@
+"""State pruning: is_state_visited with states_equal / regsafe / stacksafe.
+
+A checkpoint is kept at prune points (not at every one: like the kernel, only
+after at least 2 jumps and 8 instructions since the last, unless forced).  A
+path reaching a prune point with a state that some finished checkpoint there
+covers is safe.  Registers that are dead at the instruction are cleared from a
+checkpoint before comparing (the kernel's clean_live_states over its static
+register liveness); scalars not marked precise compare equal.
+"""
+
+from __future__ import annotations
+
+from pybpf.verifier.backtrack import propagate_precision
+from pybpf.verifier.env import Env
+from pybpf.verifier.messages import text
+from pybpf.verifier.regs import BPF_REG_SIZE, RegState, RegType
+from pybpf.verifier.scalar import Scalar
+from pybpf.verifier.stack import SlotType, StackSlot
+from pybpf.verifier.state import FuncState, VerifierState
+
+NOT_EXACT, EXACT, RANGE_WITHIN = 0, 1, 2
+_UNBOUND = RegState(RegType.SCALAR_VALUE, Scalar.unknown())
+
+
+class IdMap:
+    """check_ids: ids of the old state must map one-to-one onto ids of the current one."""
+
+    def __init__(self) -> None:
+        self.fwd: dict[int, int] = {}
+        self.back: dict[int, int] = {}
+
+    def check(self, old: int, cur: int) -> bool:
+        if not old and not cur:
+            return True
+        if not old or not cur:
+            return False
+        a, b = self.fwd.get(old), self.back.get(cur)
+        if a is None and b is None:
+            self.fwd[old] = cur
+            self.back[cur] = old
+            return True
+        return a == cur and b == old
+
+
+def _range_within(old: Scalar, cur: Scalar) -> bool:
+    return (old.umin <= cur.umin and cur.umax <= old.umax and old.smin <= cur.smin and cur.smax <= old.smax
+            and old.u32_min <= cur.u32_min and cur.u32_max <= old.u32_max
+            and old.s32_min <= cur.s32_min and cur.s32_max <= old.s32_max)
+
+
+def _tnum_in(old, cur) -> bool:
+    return not (cur.mask & ~old.mask) and (cur.value & ~old.mask) == old.value
+
+
+def _exact(old: RegState, cur: RegState, ids: IdMap) -> bool:
+    return (old.type == cur.type and old.off == cur.off and old.s == cur.s and old.map is cur.map
+            and old.range == cur.range and old.frameno == cur.frameno and old.mem_size == cur.mem_size
+            and ids.check(old.id, cur.id) and ids.check(old.ref_obj_id, cur.ref_obj_id))
+
+
+def regsafe(old: RegState, cur: RegState, ids: IdMap, exact: int) -> bool:
+    if old.type == RegType.NOT_INIT:
+        return exact == NOT_EXACT or cur.type == RegType.NOT_INIT
+    if exact == EXACT:
+        return _exact(old, cur, ids)
+    if old.type != cur.type:
+        return False
+    if old.type == RegType.SCALAR_VALUE:
+        if _exact(old, cur, ids):
+            return True
+        if not old.precise and exact == NOT_EXACT:
+            return True
+        return _range_within(old.s, cur.s) and _tnum_in(old.s.var_off, cur.s.var_off)
+    base = old.type & 0xFF
+    if base in (RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_MAP_KEY, RegType.PTR_TO_MEM):
+        return (old.off == cur.off and old.map is cur.map and old.mem_size == cur.mem_size
+                and _range_within(old.s, cur.s) and _tnum_in(old.s.var_off, cur.s.var_off)
+                and ids.check(old.id, cur.id) and ids.check(old.ref_obj_id, cur.ref_obj_id))
+    if base in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
+        if old.range > cur.range or old.off != cur.off or not ids.check(old.id, cur.id):
+            return False
+        if old.range < 0 and old.range != cur.range:
+            return False
+        return _range_within(old.s, cur.s) and _tnum_in(old.s.var_off, cur.s.var_off)
+    return _exact(old, cur, ids)
+
+
+def _scalar_for_stack(env: Env, slot: StackSlot) -> RegState | None:
+    if all(t == SlotType.STACK_SPILL for t in slot.slot_type) and slot.spilled_ptr.type == RegType.SCALAR_VALUE:
+        return slot.spilled_ptr
+    if all(t == SlotType.STACK_MISC or (t == SlotType.STACK_INVALID and env.allow_uninit_stack)
+           for t in slot.slot_type) and any(t == SlotType.STACK_MISC for t in slot.slot_type):
+        return _UNBOUND
+    return None
+
+
+def stacksafe(env: Env, old: FuncState, cur: FuncState, ids: IdMap, exact: int) -> bool:
+    for spi, oslot in enumerate(old.stack):
+        cslot = cur.stack[spi] if spi < len(cur.stack) else None
+        checked_spill = False
+        for k in range(BPF_REG_SIZE):
+            ot = oslot.slot_type[k]
+            if exact == NOT_EXACT and ot == SlotType.STACK_INVALID:
+                continue
+            if env.allow_uninit_stack and ot == SlotType.STACK_MISC:
+                continue
+            if cslot is None:
+                return False
+            if not checked_spill:
+                a, b = _scalar_for_stack(env, oslot), _scalar_for_stack(env, cslot)
+                if a is not None and b is not None:
+                    if not regsafe(a, b, ids, exact):
+                        return False
+                    break
+            ct = cslot.slot_type[k]
+            if ot == SlotType.STACK_MISC and ct == SlotType.STACK_ZERO:
+                continue
+            if ot != ct:
+                return False
+            if k == BPF_REG_SIZE - 1 and ot == SlotType.STACK_SPILL and not checked_spill:
+                checked_spill = True
+                if not regsafe(oslot.spilled_ptr, cslot.spilled_ptr, ids, exact):
+                    return False
+    return True
+
+
+def states_equal(env: Env, old: VerifierState, cur: VerifierState, exact: int) -> bool:
+    if len(old.frames) != len(cur.frames) or old.active_lock != cur.active_lock:
+        return False
+    if len(old.refs) != len(cur.refs):
+        return False
+    ids = IdMap()
+    for a, b in zip(old.refs, cur.refs, strict=True):
+        if not ids.check(a.id, b.id):
+            return False
+    for fo, fc in zip(old.frames, cur.frames, strict=True):
+        if fo.callsite != fc.callsite:
+            return False
+        for ro, rc in zip(fo.regs, fc.regs, strict=True):
+            if not regsafe(ro, rc, ids, exact):
+                return False
+        if not stacksafe(env, fo, fc, ids, exact):
+            return False
+    return True
+
+
+def stack_live_before(env: Env, insn_idx: int) -> int:
+    """Frame-0 slots some path from ``insn_idx`` reads before overwriting, as far as exploration has seen."""
+    aux = env.aux
+    n = len(aux)
+    every = -1
+    live = [0] * n
+    changed = True
+    while changed:
+        changed = False
+        for pc in range(n - 1, -1, -1):
+            out = 0
+            for w in env.succ[pc]:
+                out |= live[w]
+            a = aux[pc]
+            new = (every if a.stack_reads == -1 else a.stack_reads) | (out & ~a.stack_writes)
+            if new != live[pc]:
+                live[pc] = new
+                changed = True
+    return live[insn_idx]
+
+
+def clean_state(env: Env, st: VerifierState, insn_idx: int) -> None:
+    """Forget registers of the innermost frame that are dead at ``insn_idx``, and dead stack slots of frame 0."""
+    live = env.aux[insn_idx].live_regs_before
+    f = st.cur
+    for i in range(10):
+        if not live >> i & 1:
+            f.regs[i].mark_not_init()
+    if len(env.subprog_starts) > 1 or len(st.frames) > 1:
+        return
+    slots = stack_live_before(env, insn_idx)
+    for spi, slot in enumerate(f.stack):
+        if not slots >> spi & 1:
+            slot.slot_type = [SlotType.STACK_INVALID] * BPF_REG_SIZE
+            slot.spilled_ptr = RegState()
+
+
+def update_branch_counts(env: Env, st: VerifierState | None) -> None:
+    while st is not None:
+        st.branches -= 1
+        if st.branches > 0:
+            break
+        st = st.parent
+
+
+def _reg_key(r: RegState) -> tuple:
+    return (r.type, r.off, r.s, r.id, r.ref_obj_id, id(r.map), r.range, r.frameno, r.mem_size)
+
+
+def _looping(old: VerifierState, cur: VerifierState) -> bool:
+    """states_maybe_looping: the innermost frames' registers are bit-for-bit the same."""
+    if len(old.frames) != len(cur.frames):
+        return False
+    return all(_reg_key(a) == _reg_key(b) for a, b in zip(old.cur.regs, cur.cur.regs, strict=True))
+
+
+def is_state_visited(env: Env, insn_idx: int) -> bool:
+    """True when the current state is covered by a checkpoint here (the path is safe)."""
+    aux = env.aux[insn_idx]
+    cur = env.cur
+    add_new = aux.force_checkpoint or (
+        env.jmps_processed - env.prev_jmps_processed >= 2 and env.insn_processed - env.prev_insn_processed >= 8)
+    n = 0
+    keep: list[VerifierState] = []
+    explored = aux.explored
+    for k, old in enumerate(explored):
+        n += 1
+        if old.branches:
+            if _looping(old, cur) and states_equal(env, old, cur, EXACT):
+                log = env.log
+                log.write(text("infinite_loop", insn=insn_idx) + "\n")
+                log.write("cur state:" + log.state_line(cur, True) + "\n")
+                raise env.reject("old_state", state=log.state_line(old, True))
+            if env.jmps_processed - env.prev_jmps_processed < 20 and \
+                    env.insn_processed - env.prev_insn_processed < 100:
+                add_new = False
+        else:
+            if not old.cleaned:
+                clean_state(env, old, insn_idx)
+                old.cleaned = True
+            if states_equal(env, old, cur, NOT_EXACT):
+                propagate_precision(env, old)
+                old.hit_cnt += 1
+                keep.append(old)
+                keep.extend(explored[k + 1:])
+                aux.explored = keep
+                return True
+        if add_new:
+            old.miss_cnt += 1
+        limit = 64 if aux.force_checkpoint and old.branches else 3
+        if old.miss_cnt > old.hit_cnt * limit + limit:
+            env.cur_states -= 1
+            continue
+        keep.append(old)
+    aux.explored = keep
+    if env.max_states_per_insn < n:
+        env.max_states_per_insn = n
+    if not add_new:
+        return False
+    env.total_states += 1
+    env.cur_states += 1
+    env.peak_states = max(env.peak_states, env.cur_states)
+    env.prev_jmps_processed = env.jmps_processed
+    env.prev_insn_processed = env.insn_processed
+    new = cur.clone()
+    new.insn_idx = insn_idx
+    new.branches = 1
+    new.parent = cur.parent
+    new.history = cur.history
+    cur.parent = new
+    cur.history = []
+    for f in cur.frames:
+        for r in f.regs:
+            r.precise = False
+        for slot in f.stack:
+            slot.spilled_ptr.precise = False
+    aux.explored.append(new)
+    return False

@@ -1,0 +1,70 @@
+"""Record the live kernel's verdicts on the corpus into ``corpus/recorded.json``.
+
+Run as root on the reference machine (Linux 6.18):
+    /tmp/venv/bin/python tests/verifier/record.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+from _corpus import RECORDING, Program, load_corpus, with_map_fds
+from pybpf.errors import KernelError
+from pybpf.kernel import available, map_create, prog_load
+from pybpf.kernel.vlog import verdict
+
+_TAIL_LINES = 30
+
+
+def run_kernel(p: Program, log_level: int) -> dict:
+    """Load ``p`` in the kernel (creating its maps) and return what it said."""
+    fds = [map_create(m.map_type, m.key_size, m.value_size, m.max_entries, map_flags=m.flags) for m in p.maps]
+    try:
+        insns = with_map_fds(p.insns, [int(f) for f in fds])
+        try:
+            with prog_load(insns, prog_type=p.prog_type, log_level=log_level) as loaded:
+                log, ok, errno = loaded.log, True, 0
+        except KernelError as e:
+            log, ok, errno = e.log, False, e.errno
+    finally:
+        for f in fds:
+            f.close()
+    stats = [ln for ln in log.splitlines() if ln.startswith("processed ")]
+    fields = stats[-1].split() if stats else []
+    return {"ok": ok, "errno": errno, "first_error": "" if ok else verdict(log),
+            "insn_processed": int(fields[1]) if fields else -1, "stats": stats[-1] if stats else "", "log": log}
+
+
+def _kept(result: dict) -> dict:
+    """What the recording keeps: the level-1 log only as its last lines (a million-insn path is 16 MiB)."""
+    return {**result, "log": "\n".join(result["log"].splitlines()[-_TAIL_LINES:])}
+
+
+def record() -> dict[str, dict]:
+    out = {"_kernel": platform.release()}
+    for p in load_corpus():
+        r = _kept(run_kernel(p, 1))
+        if p.level2:
+            r["log2"] = run_kernel(p, 2)["log"]
+        out[p.name] = r
+    return out
+
+
+def main() -> int:
+    why = available()
+    if why is not None:
+        print(f"bpf() is not usable here: {why}", file=sys.stderr)
+        return 1
+    data = record()
+    RECORDING.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+    print(f"recorded {len(data) - 1} programs from Linux {data['_kernel']} into {RECORDING}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
