@@ -34,7 +34,7 @@ from pybpf.isa.disasm import BPFTOOL, disassemble
 from pybpf.isa.insn import decode_program
 from pybpf.kernel.uapi import ProgFlags, ProgType
 from pybpf.kernel.vlog import verdict as last_word
-from pybpf.obj.model import MapKind, Object, Program, RelocKind
+from pybpf.obj.model import Object, Program
 
 TEST_DATA_LEN = 64  # test_loader's input: this many zero bytes
 TEST_DATA_OUT = TEST_DATA_LEN << 2
@@ -42,7 +42,6 @@ TESTING_FLAGS = ProgFlags.TEST_RND_HI32 | ProgFlags.TEST_REG_INVARIANTS  # what 
 UNPRIV_SYSCTL = Path("/proc/sys/kernel/unprivileged_bpf_disabled")
 JIT_SYSCTL = Path("/proc/sys/net/core/bpf_jit_enable")
 NO_VERIFIER = "pybpf has no verifier yet"
-_NEEDS_KERNEL = {RelocKind.KFUNC_CALL: "kfunc", RelocKind.KSYM: "__ksym variable"}
 
 
 class TargetName(StrEnum):
@@ -224,27 +223,14 @@ def find_verifier() -> Verify | None:
     return getattr(module, "verify", None)
 
 
-def _map_descs(obj: Object) -> tuple[dict[str, int], list]:
-    from pybpf.kernel.objload_maps import create_args
-    from pybpf.verifier.regs import MapDesc
-
-    index = {name: i for i, name in enumerate(obj.maps)}
-    descs = []
-    for spec in obj.maps.values():
-        args = create_args(spec, btf=False)
-        descs.append(MapDesc(args.map_type, args.key_size, args.value_size, args.max_entries, args.map_flags,
-                             args.name))
-    return index, descs
-
-
 def pybpf_attempt(case: Case, *, verify: Verify | None) -> Attempt:
-    from pybpf.kernel.objload_relo import FdArray, relocate
+    from pybpf.harness.verify import NEEDS_KERNEL, pybpf_inputs
 
     target = TargetName.PYBPF
     prog = case.program
-    kernel_only = next((r for r in prog.relocs if r.kind in _NEEDS_KERNEL), None)
+    kernel_only = next((r for r in prog.relocs if r.kind in NEEDS_KERNEL), None)
     if kernel_only is not None:
-        return _skip(target, f"{_NEEDS_KERNEL[kernel_only.kind]} '{kernel_only.target}' needs the kernel")
+        return _skip(target, f"{NEEDS_KERNEL[kernel_only.kind]} '{kernel_only.target}' needs the kernel")
     if case.spec.load_mode is LoadMode.JITED:
         return _skip(target, "__load_if_JITed: pybpf runs the interpreter")
     if verify is None:
@@ -252,11 +238,9 @@ def pybpf_attempt(case: Case, *, verify: Verify | None) -> Attempt:
             return _skip(target, NO_VERIFIER)
         base = Attempt(target, Status.PASSED, loaded=True)
     else:
-        kconfig = next((n for n, s in case.obj.maps.items() if s.kind is MapKind.KCONFIG), None)
-        index, descs = _map_descs(case.obj)
         started = time.perf_counter()
         try:
-            insns = relocate(prog, index, {}, FdArray(), kconfig_map=kconfig)
+            insns, descs = pybpf_inputs(case.obj, prog)
             verdict = verify(insns, prog_type=prog.prog_type, maps=descs, log_level=case.spec.log_level or 1,
                              unpriv=case.run.unpriv)
         except PybpfError as err:
