@@ -30,6 +30,8 @@ def _flip(data: bytearray, draw) -> None:
 def _swap_sections(data: bytearray, draw) -> None:
     shoff, = struct.unpack_from("<Q", data, 0x28)
     shnum, = struct.unpack_from("<H", data, 0x3C)
+    if shnum < 2:  # an earlier mutation left no pair of sections to swap
+        return
     a, b = draw(st.integers(1, shnum - 1)), draw(st.integers(1, shnum - 1))
     pa, pb = shoff + a * 64, shoff + b * 64
     data[pa:pa + 64], data[pb:pb + 64] = data[pb:pb + 64], data[pa:pa + 64]
