@@ -204,7 +204,18 @@ def pytest_runtest_makereport(item: pytest.Item):
 def _meta(config: pytest.Config, state: SelftestState) -> dict[str, Any]:
     return {"pybpf": __version__, "target": state.target.value, "archs": list(state.archs),
             "kernel": platform.release(), "host": state.host_arch, "args": list(config.invocation_params.args),
-            "verifier": state.verify is not None, "tier": "interpreter", "crashed_workers": state.crashed}
+            "compiler": _compiler(), "verifier": state.verify is not None, "tier": "interpreter",
+            "crashed_workers": state.crashed}
+
+
+def _compiler() -> str:
+    """Which clang compiled the objects (every report names it)."""
+    from pybpf.toolchain import find_compiler
+
+    try:
+        return find_compiler().describe()
+    except PybpfError as err:
+        return f"none: {err}"
 
 
 def _unmatched(state: SelftestState) -> list[str]:
@@ -263,6 +274,7 @@ class Gatherer:
         tr.write(table(state.results, complete=exitstatus in _COMPLETE))
         for line in _unmatched(state):
             tr.write_line(f"warning: {line}", yellow=True)
+        tr.write_line(f"compiled with: {_compiler()}")
         tr.write_line(f"reports: {self.directory}/")
 
 
