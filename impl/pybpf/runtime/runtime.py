@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import errno as errnos
 import random
+import threading
 from collections.abc import Sequence
 
 from pybpf.errors import InputError, VmFault
@@ -30,9 +31,29 @@ from pybpf.runtime.maps.fd_maps import OUTER_TYPES
 from pybpf.runtime.maps.registry import create_map
 from pybpf.runtime.objects import ObjectTable
 from pybpf.runtime.program import Program, make_resolver
+from pybpf.vm.decode import KfuncResolver
 from pybpf.vm.helpers import HelperTable
 from pybpf.vm.interp import DEFAULT_BUDGET, Interpreter, Outcome
 from pybpf.vm.memory import Memory, Region, RegionKind
+
+
+class _PerThreadRuns(threading.local):
+    """``ExecEnv.runs`` as each thread sees it: runs in other threads are not this thread's innermost run."""
+
+    def __init__(self) -> None:
+        self.stack: list[RunState] = []
+
+    def append(self, state: RunState) -> None:
+        self.stack.append(state)
+
+    def pop(self) -> RunState:
+        return self.stack.pop()
+
+    def __getitem__(self, index: int) -> RunState:
+        return self.stack[index]
+
+    def __len__(self) -> int:
+        return len(self.stack)
 
 
 class Runtime:
@@ -48,7 +69,7 @@ class Runtime:
         self.memory = Memory(strict_alignment=strict_alignment)
         self.objects = ObjectTable()
         self.env = ExecEnv(self.memory, self.objects, ncpus, clock or SystemClock(), random.Random(seed),
-                           SpinLocks())  # fmt: skip
+                           SpinLocks(), _PerThreadRuns())  # fmt: skip
         self.helpers: HelperTable = register_helpers(HelperTable(), self.env)
         self._map_env = MapEnv(self.memory, ncpus, self.env.current_cpu, self.objects.by_fd)
 
@@ -95,13 +116,18 @@ class Runtime:
 
     # ------------------------------------------------------------ programs
 
-    def load(self, insns: Sequence[Insn], *, name: str = "", fd_array: Sequence[int] = ()) -> Program:
-        """Decode ``insns`` with their map and subprogram references resolved; VmFault if one cannot be."""
+    def load(self, insns: Sequence[Insn], *, name: str = "", fd_array: Sequence[int] = (),
+             resolve_kfunc: KfuncResolver | None = None) -> Program:  # fmt: skip
+        """Decode ``insns`` with their map and subprogram references resolved; VmFault if one cannot be.
+
+        ``resolve_kfunc`` gives kfunc calls their functions (``pybpf.runtime.kfuncs.KfuncResolver``).
+        """
         prog = Program(tuple(insns), name, tuple(fd_array))
         self.objects.add(prog)
         try:
             prog.interpreter = Interpreter(list(prog.insns), helpers=self.helpers, budget=self.budget,
-                                           resolve_imm64=make_resolver(prog, self.objects))
+                                           resolve_imm64=make_resolver(prog, self.objects),
+                                           resolve_kfunc=resolve_kfunc)
         except VmFault as fault:
             self.objects.remove(prog)
             raise fault.located(file=name or None) from None

@@ -1,0 +1,70 @@
+"""The runtime's kfuncs for local kptrs and graph collections, one function per ``abi.Op``.
+
+``kfunc_table(profile, env, heap)`` names each function the way a profile
+calls it and gives it the helper calling convention; ``KfuncResolver`` is the
+``resolve_kfunc`` hook an ``Interpreter`` takes (call insn imm = the kfunc's
+BTF id, as the loader wrote it).  The kernel's verifier proves statically what
+these functions check as they run: that the lock of the collection is held,
+that a pointer is an object of the heap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pybpf.abi.profiles import Profile
+from pybpf.btf.graph import Btf
+from pybpf.btf.uapi import Kind
+from pybpf.errors import VmFault
+from pybpf.isa.insn import Insn
+from pybpf.runtime.context import ExecEnv
+from pybpf.runtime.heap import Heap
+from pybpf.runtime.kfuncs.graph import OPS, KfuncEnv
+from pybpf.vm.helpers import Helper
+
+KFUNC_ID_BASE = 1 << 20  # ids handed out by ``numbered`` when there is no vmlinux BTF to take them from
+
+
+def kfunc_table(profile: Profile, env: ExecEnv, heap: Heap) -> dict[str, Helper]:
+    """Every kfunc of ``profile`` bound to ``env`` and ``heap``, by name."""
+    kenv = KfuncEnv(env, heap, profile)
+    table = {}
+    for spec in profile.kfuncs:
+        impl = OPS[spec.op]
+        table[spec.name] = Helper(0, spec.name, lambda ctx, *r, _impl=impl, _spec=spec: _impl(kenv, _spec, ctx, *r),
+                                  len(spec.args))  # fmt: skip
+    return table
+
+
+def ids_from_btf(btf: Btf, profile: Profile) -> dict[int, str]:
+    """The BTF ids of ``profile``'s kfuncs in a kernel's BTF (``/sys/kernel/btf/vmlinux``); absent ones left out."""
+    ids = {}
+    for spec in profile.kfuncs:
+        tid = btf.find(spec.name, Kind.FUNC)
+        if tid is not None:
+            ids[tid] = spec.name
+    return ids
+
+
+def numbered(profile: Profile) -> dict[int, str]:
+    """Made-up ids for ``profile``'s kfuncs, for programs assembled by hand."""
+    return {KFUNC_ID_BASE + i: spec.name for i, spec in enumerate(profile.kfuncs)}
+
+
+class KfuncResolver:
+    """``resolve_kfunc(pc, insn) -> Helper`` over a table of kfuncs and the BTF ids calls use for them."""
+
+    def __init__(self, table: Mapping[str, Helper], ids: Mapping[int, str]):
+        self.table = table
+        self.ids = ids
+
+    def __call__(self, pc: int, insn: Insn) -> Helper:
+        name = self.ids.get(insn.imm)
+        helper = self.table.get(name) if name is not None else None
+        if helper is None or insn.off:
+            raise VmFault(f"call to kfunc BTF id {insn.imm} (module fd index {insn.off}): "
+                          "not a kfunc the runtime implements", pc=pc)  # fmt: skip
+        return helper
+
+
+__all__ = ["KFUNC_ID_BASE", "KfuncResolver", "ids_from_btf", "kfunc_table", "numbered"]
