@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
+from pybpf.abi.uapi import MapType, ProgType
 from pybpf.btf.graph import Btf
 from pybpf.btf.types import Enum, Enum64, Int
 from pybpf.btf.uapi import IntEncoding
@@ -36,7 +37,6 @@ from pybpf.kernel.objload import load_object
 from pybpf.kernel.objload_ksyms import KernelBtf
 from pybpf.kernel.probe import available
 from pybpf.kernel.testrun import TestRun, prog_test_run
-from pybpf.kernel.uapi import MapType, ProgType
 from pybpf.obj.model import ExternKind, MapKind, MapSpec, Object, Program
 
 Target = Literal["pybpf", "kernel"]

@@ -42,6 +42,15 @@
 #define __jited(text)		__pybpf_text("test_jited", text)
 #define __jited_unpriv(text)	__pybpf_text("test_jited_unpriv", text)
 
+/* Lines the program writes to its BPF streams (Linux 6.17+) during the test run. */
+#define __stderr(text)		__pybpf_text("test_expect_stderr", text)
+#define __stdout(text)		__pybpf_text("test_expect_stdout", text)
+#define __stderr_unpriv(text)	__pybpf_text("test_expect_stderr_unpriv", text)
+#define __stdout_unpriv(text)	__pybpf_text("test_expect_stdout_unpriv", text)
+
+/* CO-RE relocations against this BTF file instead of the running kernel's. */
+#define __btf_path(path)	__pybpf_text("test_btf_path", path)
+
 /* The return value of one test run on 64 zero bytes (POINTER_VALUE: any). */
 #define __retval(val)		__pybpf_text("test_retval", __pybpf_xstr(val))
 #define __retval_unpriv(val)	__pybpf_text("test_retval_unpriv", __pybpf_xstr(val))

@@ -199,4 +199,13 @@ __naked void xlated_constant(void)
 	asm volatile ("r0 = 1; exit;" ::: __clobber_all);
 }
 
+SEC("socket")
+__description("the machine code of a constant return")
+__success __retval(3)
+__arch_x86_64 __jited("\tmovl\t$0x3, %eax")
+__naked void jited_constant(void)
+{
+	asm volatile ("r0 = 3; exit;" ::: __clobber_all);
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -6,11 +6,11 @@ from __future__ import annotations
 import struct
 
 from _x86 import program
+from pybpf.abi.uapi import MapType
 from pybpf.isa import Insn
 from pybpf.isa.opcodes import Pseudo
 from pybpf.jit.common.emulate import EmulatedProgram
 from pybpf.jit.x86_64 import X86Backend
-from pybpf.kernel.uapi import MapType
 from pybpf.runtime import Runtime
 from pybpf.runtime.program import make_resolver
 from pybpf.vm import Memory, Outcome

@@ -15,7 +15,8 @@ from enum import IntEnum
 from pathlib import Path
 
 import pytest
-from pybpf.kernel import layout, uapi
+from pybpf.abi import uapi
+from pybpf.kernel import layout
 
 VMLINUX = Path("/sys/kernel/btf/vmlinux")
 _QUALIFIERS = {"TYPEDEF", "CONST", "VOLATILE", "RESTRICT", "TYPE_TAG"}

@@ -79,7 +79,7 @@ _PLAIN_MAP_TYPES = {"STACK_TRACE": 7, "PERCPU_HASH": 5, "DEVMAP": 14, "CPUMAP": 
 
 
 def test_a_map_the_runtime_cannot_create_fails_the_object_with_exit_1(tmp_path):
-    from pybpf.kernel.uapi import MapType
+    from pybpf.abi.uapi import MapType
     from pybpf.runtime import MAP_IMPLS
     from pybpf.toolchain import compile_bpf
 

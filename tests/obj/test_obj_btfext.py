@@ -57,10 +57,10 @@ def _records(obj, prog) -> tuple[bytes, bytes]:
 def test_kernel_accepts_func_and_line_info(compile_prog):
     """BPF_PROG_LOAD checks func/line info against the instructions and the BTF."""
     need_bpf()
+    from pybpf.abi.uapi import ProgType
     from pybpf.btf import write
     from pybpf.kernel import btf_load
     from pybpf.kernel.prog import prog_load
-    from pybpf.kernel.uapi import ProgType
 
     obj = open_object(compile_prog("btfinfo"))
     prog = obj.programs["sock"]

@@ -6,9 +6,9 @@ import struct
 
 import pytest
 from _obj_helpers import INCLUDE, bpftool_json, loaded_with_libbpf, readelf_sections, readelf_symbols
+from pybpf.abi.uapi import MapFlags, MapType
 from pybpf.btf.types import Datasec, Var
 from pybpf.btf.uapi import Kind, VarLinkage
-from pybpf.kernel.uapi import MapFlags, MapType
 from pybpf.obj import MapKind, RelocKind, open_object
 from pybpf.obj.maps import internal_map_name
 

@@ -6,9 +6,9 @@ import os
 
 import pytest
 from _obj_helpers import bpftool_json, loaded_with_libbpf
+from pybpf.abi.uapi import MapFlags, MapType
 from pybpf.btf.types import Struct
 from pybpf.errors import InputError
-from pybpf.kernel.uapi import MapFlags, MapType
 from pybpf.obj import MapKind, Pinning, RelocKind, open_object
 from pybpf.obj.maps import ringbuf_size
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from _obj_helpers import bpftool_json, loaded_with_libbpf
+from pybpf.abi.uapi import AttachType, ProgType
 from pybpf.errors import InputError
-from pybpf.kernel.uapi import AttachType, ProgType
 from pybpf.obj import open_object
 from pybpf.obj.sections import section_info
 
@@ -113,7 +113,7 @@ def test_no_autoload_prefix():
 
 
 def test_prog_flags():
-    from pybpf.kernel.uapi import ProgFlags
+    from pybpf.abi.uapi import ProgFlags
 
     assert section_info("xdp.frags").prog_flags == ProgFlags.XDP_HAS_FRAGS
     assert section_info("lsm.s/file_open").prog_flags == ProgFlags.SLEEPABLE

@@ -12,6 +12,7 @@ import mmap
 import struct
 from collections.abc import Callable, Sequence
 
+from pybpf.abi.uapi import MapType
 from pybpf.errors import KernelError
 from pybpf.isa.insn import Insn
 from pybpf.kernel import (
@@ -29,7 +30,6 @@ from pybpf.kernel import (
     prog_load,
     prog_test_run,
 )
-from pybpf.kernel.uapi import MapType
 from pybpf.runtime import MapCreateError, MapOpError
 
 PAGE = mmap.PAGESIZE

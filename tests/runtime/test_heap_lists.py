@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 from pybpf.abi import LINUX_6_18, RFC_2022, Profile
+from pybpf.abi.uapi import MapType
 from pybpf.btf.load import load
 from pybpf.btf.uapi import Kind
 from pybpf.isa import assemble
-from pybpf.kernel.uapi import MapType
 from pybpf.runtime import Runtime
 from pybpf.runtime import collections as coll
 from pybpf.runtime.heap import Heap

@@ -10,9 +10,9 @@ import errno
 
 import pytest
 from _rt_kernel import KernelMap, result
+from pybpf.abi.uapi import MapFlags as F
+from pybpf.abi.uapi import MapType as T
 from pybpf.errors import InputError
-from pybpf.kernel.uapi import MapFlags as F
-from pybpf.kernel.uapi import MapType as T
 from pybpf.runtime import MapCreateError, Runtime
 from pybpf.runtime.maps import ENOTSUPP
 

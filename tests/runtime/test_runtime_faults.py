@@ -10,12 +10,12 @@ from __future__ import annotations
 import pytest
 from _rt_kernel import u32, u64
 from _rt_progs import build
+from pybpf.abi.uapi import MapFlags as F
+from pybpf.abi.uapi import MapType as T
 from pybpf.errors import InputError, VmFault
 from pybpf.isa import assemble
 from pybpf.isa.insn import ld_imm64
 from pybpf.isa.opcodes import Pseudo
-from pybpf.kernel.uapi import MapFlags as F
-from pybpf.kernel.uapi import MapType as T
 from pybpf.runtime import Runtime, SteppingClock
 
 KEY_1 = """

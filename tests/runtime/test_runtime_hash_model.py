@@ -13,8 +13,8 @@ import pytest
 from _rt_kernel import KernelMap, result, u32
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pybpf.abi.uapi import MapType as T
 from pybpf.kernel import available
-from pybpf.kernel.uapi import MapType as T
 from pybpf.runtime import Runtime
 
 MAX_ENTRIES = 4

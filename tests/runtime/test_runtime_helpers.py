@@ -14,9 +14,9 @@ import _rt_progs as P
 import pytest
 from _rt_kernel import KernelMap, KernelRing, kernel_load, kernel_run, u32, u64
 from _rt_progs import build
+from pybpf.abi.uapi import ElemFlags as E
+from pybpf.abi.uapi import MapType as T
 from pybpf.kernel import available
-from pybpf.kernel.uapi import ElemFlags as E
-from pybpf.kernel.uapi import MapType as T
 from pybpf.runtime import Runtime
 
 

@@ -14,10 +14,10 @@ from contextlib import contextmanager
 
 import pytest
 from _rt_kernel import KernelMap, kernel_load, result, u32, u64
+from pybpf.abi.uapi import ElemFlags as E
+from pybpf.abi.uapi import MapFlags as F
+from pybpf.abi.uapi import MapType as T
 from pybpf.isa import assemble
-from pybpf.kernel.uapi import ElemFlags as E
-from pybpf.kernel.uapi import MapFlags as F
-from pybpf.kernel.uapi import MapType as T
 
 pytestmark = pytest.mark.kernel
 

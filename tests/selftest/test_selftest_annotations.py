@@ -6,6 +6,7 @@ What each annotation must mean comes from the kernel's test_loader.c (parse_test
 from __future__ import annotations
 
 import pytest
+from pybpf.abi.uapi import ProgFlags, ProgType
 from pybpf.btf import Kind, parse, write
 from pybpf.harness.selftest.annotations import (
     INT_MIN,
@@ -19,7 +20,6 @@ from pybpf.harness.selftest.annotations import (
     read_tags,
     test_spec,
 )
-from pybpf.kernel.uapi import ProgFlags, ProgType
 
 FILE = "progs/annotated.c"
 

@@ -13,10 +13,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from pybpf.abi.uapi import MapType, ProgType
 from pybpf.isa import assemble
 from pybpf.isa.insn import Insn
 from pybpf.isa.opcodes import Pseudo
-from pybpf.kernel.uapi import MapType, ProgType
 from pybpf.verifier import MapDesc
 
 CORPUS = Path(__file__).parent / "corpus"

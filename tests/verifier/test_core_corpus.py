@@ -16,8 +16,7 @@ from _compare import Outcome, Summary, comparable_lines, run
 from _corpus import Program, load_corpus, load_recording
 from pybpf.isa import assemble
 from pybpf.kernel import available
-from pybpf.kernel import uapi as kernel_uapi
-from pybpf.verifier import uapi, verify
+from pybpf.verifier import verify
 
 PROGRAMS = load_corpus()
 _MAP_LOAD = re.compile(r"\(18\) (r\d+) = 0x[0-9a-f]+(\s*;|$)")
@@ -123,13 +122,6 @@ def test_level1_rejection_logs(oracle) -> None:
                                            for a, b in zip(theirs, ours[-len(theirs):], strict=True) if a != b))
     print(f"\nlevel-1 logs of rejected programs vs {source}: {same}/{len(chosen)} identical (last 30 lines)")
     assert same >= 0.8 * len(chosen)
-
-
-def test_uapi_numbers_match_the_kernel_module() -> None:
-    for e in uapi.ProgType:
-        assert kernel_uapi.ProgType[e.name] == e
-    for e in uapi.MapType:
-        assert kernel_uapi.MapType[e.name] == e
 
 
 @pytest.mark.parametrize("name,src", [

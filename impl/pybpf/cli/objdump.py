@@ -4,7 +4,10 @@ Programs (section, type, attach), maps (type, key/value size, entries, flags),
 externs, the relocations a loader still has to make, then each linked
 program disassembled in the kernel's syntax with its source lines from the
 BTF line info (``; int x = ctx->len; @ file.c:12``), as ``bpftool prog dump
-xlated linum`` prints a loaded program.
+xlated linum`` prints a loaded program.  ``--jited [--arch A]`` adds each
+program's machine code from pybpf's own back-end for ``A``, relocated as the
+runtime loads it, under the BPF instruction it came from (``bpftool prog dump
+jited`` style; capstone disassembles it).
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ import argparse
 import os
 import sys
 
+from pybpf.abi.uapi import AttachType, MapFlags, MapType, ProgType
+from pybpf.errors import InputError, VmFault
 from pybpf.isa.disasm import disassemble
-from pybpf.kernel.uapi import AttachType, MapFlags, MapType, ProgType
 from pybpf.obj import Object, Program, RelocKind, open_object
+from pybpf.runtime.tiers import ARCHES, backend_for, host_arch, missing_jit_modules
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,6 +29,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                                "externs, relocations and each program's code.")
     parser.add_argument("object", metavar="OBJ", help="a BPF ELF object (clang -target bpf -g -c)")
     parser.add_argument("--no-source", action="store_true", help="leave out the source lines of the line info")
+    parser.add_argument("--jited", action="store_true",
+                        help="then each program's machine code from pybpf's JIT back-end, under its BPF lines "
+                             "(needs capstone: pip install 'pybpf[jit]')")
+    parser.add_argument("--arch", choices=ARCHES, default=None,
+                        help=f"the back-end of --jited (default: this host's, {host_arch()})")
     parser.set_defaults(func=run)
 
 
@@ -107,10 +117,44 @@ def program_listing(prog: Program, source: bool = True) -> list[str]:
     return lines
 
 
+def jited_listings(obj: Object, arch: str) -> list[str]:
+    """Each program compiled by the ``arch`` back-end, relocated as the runtime loads it (a map
+    reference is the handle value the runtime gives the map), disassembled under its BPF lines."""
+    from pybpf.jit.common.listing import listing
+    from pybpf.runtime.instantiate import instantiate
+    from pybpf.runtime.program import make_resolver
+
+    backend = backend_for(arch)
+    lines: list[str] = []
+    with instantiate(obj, programs=list(obj.programs)) as inst:
+        for made in inst.programs.values():
+            head = f"\n{made.name}: jited for {arch}"
+            if made.program is None:
+                lines.append(f"{head}: not loaded: {made.message}")
+                continue
+            insns = list(made.program.insns)
+            try:
+                image = backend.compile(insns, helper_ids=[h.id for h in inst.runtime.helpers],
+                                        resolve_imm64=make_resolver(made.program, inst.runtime.objects))
+            except VmFault as fault:
+                lines.append(f"{head}: not compiled: {fault}")
+                continue
+            lines.append(f"{head}, {len(image.code)} bytes at {image.code_base:#x}")
+            lines.append(listing(image, insns, backend))
+    return lines
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.arch is not None and not args.jited:
+        raise InputError(f"--arch {args.arch} goes with --jited")
+    if args.jited and (why := missing_jit_modules("capstone")) is not None:
+        print(f"pybpf: error: {why}", file=sys.stderr)
+        return 2
     obj = open_object(args.object)
     out = summary(obj)
     for prog in obj.programs.values():
         out += program_listing(prog, not args.no_source)
+    if args.jited:
+        out += jited_listings(obj, args.arch or host_arch())
     sys.stdout.write("\n".join(out) + "\n")
     return 0

@@ -6,6 +6,20 @@ Call ``available()`` first: None means ``bpf()`` works here, anything else is
 the reason it does not.
 """
 
+from pybpf.abi.uapi import (
+    AttachFlags,
+    AttachType,
+    Cmd,
+    ElemFlags,
+    LinkType,
+    LogLevel,
+    MapFlags,
+    MapType,
+    ProgFlags,
+    ProgType,
+    StatsType,
+    TestRunFlags,
+)
 from pybpf.kernel.btf import btf_load
 from pybpf.kernel.fd import Fd
 from pybpf.kernel.ids import (
@@ -44,20 +58,6 @@ from pybpf.kernel.probe import available
 from pybpf.kernel.prog import LoadedProg, prog_load
 from pybpf.kernel.stats import enable_stats
 from pybpf.kernel.testrun import TestRun, prog_test_run
-from pybpf.kernel.uapi import (
-    AttachFlags,
-    AttachType,
-    Cmd,
-    ElemFlags,
-    LinkType,
-    LogLevel,
-    MapFlags,
-    MapType,
-    ProgFlags,
-    ProgType,
-    StatsType,
-    TestRunFlags,
-)
 
 __all__ = [
     "AttachFlags",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import ctypes
 
+from pybpf.abi.uapi import Cmd
 from pybpf.kernel.fd import Fd
 from pybpf.kernel.layout import BpfAttr
-from pybpf.kernel.uapi import Cmd
 from pybpf.kernel.vlog import BTF_LOG, MAX_LOG_SIZE, call_with_log
 
 

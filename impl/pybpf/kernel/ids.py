@@ -6,10 +6,10 @@ import ctypes
 import errno as errnos
 from collections.abc import Iterator
 
+from pybpf.abi.uapi import Cmd
 from pybpf.kernel import syscall
 from pybpf.kernel.fd import Fd
 from pybpf.kernel.layout import BpfAttr
-from pybpf.kernel.uapi import Cmd
 
 
 def _fd_by_id(cmd: Cmd, obj_id: int, open_flags: int = 0) -> Fd:

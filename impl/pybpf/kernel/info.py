@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import SupportsIndex
 
+from pybpf.abi.uapi import Cmd, MapType, ProgType
 from pybpf.errors import InputError
 from pybpf.kernel import syscall
 from pybpf.kernel.layout import BpfAttr, BpfBtfInfo, BpfMapInfo, BpfProgInfo
-from pybpf.kernel.uapi import Cmd, MapType, ProgType
 
 # What /proc/self/fd/N links to for each kind of BPF object.
 _ANON_INODES = {"anon_inode:bpf-prog": "prog", "anon_inode:bpf-map": "map", "anon_inode:btf": "btf"}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ctypes
 
-from pybpf.kernel.uapi import BPF_OBJ_NAME_LEN, BPF_TAG_SIZE
+from pybpf.abi.uapi import BPF_OBJ_NAME_LEN, BPF_TAG_SIZE
 
 u32 = ctypes.c_uint32
 s32 = ctypes.c_int32

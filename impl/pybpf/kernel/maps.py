@@ -13,13 +13,13 @@ import operator
 from pathlib import Path
 from typing import SupportsIndex
 
+from pybpf.abi.uapi import Cmd, MapFlags, MapType
 from pybpf.errors import InputError
 from pybpf.kernel import syscall
 from pybpf.kernel.fd import Fd
 from pybpf.kernel.info import map_info
 from pybpf.kernel.layout import BpfAttr
 from pybpf.kernel.prog import object_name
-from pybpf.kernel.uapi import Cmd, MapFlags, MapType
 
 POSSIBLE_CPUS = Path("/sys/devices/system/cpu/possible")
 

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pybpf.abi.uapi import BPF_OBJ_NAME_LEN, MapType
 from pybpf.btf.write import write
 from pybpf.errors import KernelError
 from pybpf.kernel.btf import btf_load
@@ -44,7 +45,6 @@ from pybpf.kernel.objload_relo import (
 )
 from pybpf.kernel.prog import prog_load
 from pybpf.kernel.syscall import errno_text
-from pybpf.kernel.uapi import BPF_OBJ_NAME_LEN, MapType
 from pybpf.kernel.vlog import MAX_LOG_SIZE, verdict
 from pybpf.obj.model import Extern, ExternKind, MapKind, MapSpec, Object, Program
 

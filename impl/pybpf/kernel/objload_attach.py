@@ -13,11 +13,11 @@ from __future__ import annotations
 import errno as errnos
 from dataclasses import dataclass
 
+from pybpf.abi.uapi import AttachType, MapType, ProgType
 from pybpf.btf.graph import Btf
 from pybpf.btf.uapi import Kind
 from pybpf.errors import KernelError
 from pybpf.kernel.objload_ksyms import KernelBtf, KernelType
-from pybpf.kernel.uapi import AttachType, MapType, ProgType
 from pybpf.obj.model import MapSpec, Program
 
 

@@ -16,13 +16,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import SupportsIndex
 
+from pybpf.abi.uapi import MapFlags, MapType
 from pybpf.btf.graph import Btf
 from pybpf.errors import KernelError
 from pybpf.kernel.fd import Fd
 from pybpf.kernel.info import map_info
 from pybpf.kernel.maps import map_create, map_freeze, map_update, possible_cpus
 from pybpf.kernel.pin import obj_get, obj_pin
-from pybpf.kernel.uapi import MapFlags, MapType
 from pybpf.obj.model import MapKind, MapSpec, Pinning
 
 # Map types the kernel takes no BTF key/value types for: libbpf leaves BTF off for them.

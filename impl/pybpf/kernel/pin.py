@@ -7,10 +7,10 @@ import operator
 import os
 from typing import SupportsIndex
 
+from pybpf.abi.uapi import Cmd
 from pybpf.kernel import syscall
 from pybpf.kernel.fd import Fd
 from pybpf.kernel.layout import BpfAttr
-from pybpf.kernel.uapi import Cmd
 
 
 def _path_attr(path: str | os.PathLike) -> tuple[BpfAttr, ctypes.Array]:

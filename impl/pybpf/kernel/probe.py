@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from pybpf.abi.uapi import MapType, ProgType
 from pybpf.errors import KernelError
 from pybpf.isa.insn import Insn
 from pybpf.kernel import syscall
 from pybpf.kernel.maps import map_create
 from pybpf.kernel.prog import prog_load
-from pybpf.kernel.uapi import MapType, ProgType
 
 CAP_SYS_ADMIN = 21
 CAP_BPF = 39

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import SupportsIndex
 
+from pybpf.abi.uapi import BPF_OBJ_NAME_LEN, Cmd, ProgType
 from pybpf.errors import InputError
 from pybpf.isa.insn import INSN_SIZE, Insn, encode_program
 from pybpf.kernel.fd import Fd
 from pybpf.kernel.layout import BpfAttr
-from pybpf.kernel.uapi import BPF_OBJ_NAME_LEN, Cmd, ProgType
 from pybpf.kernel.vlog import MAX_LOG_SIZE, PROG_LOG, call_with_log
 
 

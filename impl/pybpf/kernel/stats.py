@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from pybpf.abi.uapi import Cmd, StatsType
 from pybpf.kernel import syscall
 from pybpf.kernel.fd import Fd
 from pybpf.kernel.layout import BpfAttr
-from pybpf.kernel.uapi import Cmd, StatsType
 
 
 def enable_stats(kind: int = StatsType.RUN_TIME) -> Fd:

@@ -14,9 +14,9 @@ import platform
 import sys
 from functools import cache
 
+from pybpf.abi.uapi import Cmd
 from pybpf.errors import KernelError, KernelUnavailable
 from pybpf.kernel.layout import BpfAttr
-from pybpf.kernel.uapi import Cmd
 
 # __NR_bpf of each 64-bit machine pybpf runs on (uname -m spelling).  32-bit ABIs
 # are left out on purpose: their u64 alignment differs from ctypes' defaults.

@@ -8,9 +8,9 @@ import operator
 from dataclasses import dataclass
 from typing import SupportsIndex
 
+from pybpf.abi.uapi import Cmd
 from pybpf.kernel import syscall
 from pybpf.kernel.layout import BpfAttr
-from pybpf.kernel.uapi import Cmd
 
 # Room for a packet that the program grows (bpf_xdp_adjust_tail, bpf_skb_change_tail...).
 DATA_OUT_SLACK = 4096

@@ -14,10 +14,10 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from pybpf.abi.uapi import MapFlags, MapType
 from pybpf.btf.graph import Btf
 from pybpf.btf.types import Array, Datasec, Enum, Enum64, Ptr, Struct, Var
 from pybpf.btf.uapi import Kind, VarLinkage
-from pybpf.kernel.uapi import MapFlags, MapType
 from pybpf.obj.btfload import btf_call
 from pybpf.obj.elffile import ElfObject, ElfSection
 from pybpf.obj.errors import ObjectError, at

@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Flag, auto
 
-from pybpf.kernel.uapi import AttachType as A
-from pybpf.kernel.uapi import ProgType as P
+from pybpf.abi.uapi import AttachType as A
+from pybpf.abi.uapi import ProgType as P
 
 
 class SecFlag(Flag):

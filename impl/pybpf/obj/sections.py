@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pybpf.kernel.uapi import ProgFlags
+from pybpf.abi.uapi import ProgFlags
 from pybpf.obj.secdef import SECTION_DEFS, SecDef, SecFlag
 
 NO_AUTOLOAD_PREFIX = "?"

@@ -27,11 +27,11 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from pybpf.abi.uapi import MapType, ProgType
 from pybpf.errors import InternalError, PybpfError, VmFault
 from pybpf.kernel.objload import select_programs
 from pybpf.kernel.objload_maps import FROZEN_KINDS, MAP_IN_MAP, MapCreateArgs, create_args
 from pybpf.kernel.objload_relo import FdArray, relocate
-from pybpf.kernel.uapi import MapType, ProgType
 from pybpf.obj.model import MapKind, MapSpec, Object, Program, RelocKind
 from pybpf.runtime.maps.base import BpfMap
 from pybpf.runtime.program import Program as RuntimeProgram

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pybpf.abi.uapi import MapType
 from pybpf.errors import VmFault
 from pybpf.isa.insn import Insn
 from pybpf.isa.opcodes import Pseudo
-from pybpf.kernel.uapi import MapType
 from pybpf.runtime.maps.array import ArrayMap
 from pybpf.runtime.maps.base import BpfMap
 from pybpf.runtime.objects import ObjectTable, func_handle

@@ -18,7 +18,8 @@ from __future__ import annotations
 import errno as errnos
 import random
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from pybpf.errors import InputError, VmFault
 from pybpf.isa.insn import Insn
@@ -60,12 +61,15 @@ class Runtime:
     """One BPF world: guest memory, maps, programs and the helpers that tie them together."""
 
     def __init__(self, *, ncpus: int = 1, cpu: int = 0, seed: int | None = None, clock: Clock | None = None,
-                 budget: int = DEFAULT_BUDGET, strict_alignment: bool = False):  # fmt: skip
+                 budget: int = DEFAULT_BUDGET, strict_alignment: bool = False,
+                 executor: Callable[..., Any] = Interpreter):  # fmt: skip
+        # ``executor`` runs each loaded program, made with Interpreter's arguments (see ``tiers``)
         if ncpus < 1 or not 0 <= cpu < ncpus:
             raise InputError(f"cpu {cpu} must be one of the {ncpus} CPUs (ncpus >= 1)")
         self.ncpus = ncpus
         self.cpu = cpu
         self.budget = budget
+        self.executor = executor
         self.memory = Memory(strict_alignment=strict_alignment)
         self.objects = ObjectTable()
         self.env = ExecEnv(self.memory, self.objects, ncpus, clock or SystemClock(), random.Random(seed),
@@ -125,9 +129,9 @@ class Runtime:
         prog = Program(tuple(insns), name, tuple(fd_array))
         self.objects.add(prog)
         try:
-            prog.interpreter = Interpreter(list(prog.insns), helpers=self.helpers, budget=self.budget,
-                                           resolve_imm64=make_resolver(prog, self.objects),
-                                           resolve_kfunc=resolve_kfunc)
+            prog.interpreter = self.executor(list(prog.insns), helpers=self.helpers, budget=self.budget,
+                                             resolve_imm64=make_resolver(prog, self.objects),
+                                             resolve_kfunc=resolve_kfunc)
         except VmFault as fault:
             self.objects.remove(prog)
             raise fault.located(file=name or None) from None
@@ -171,12 +175,14 @@ class Runtime:
         mapped.append(context)
         return (context.base,)
 
-    def _run_chain(self, state: RunState, regs: Sequence[int]) -> tuple[Outcome, int]:
-        executed = 0
+    def _run_chain(self, state: RunState, regs: Sequence[int]) -> tuple[Outcome, int | None]:
+        executed: int | None = 0
         while True:
             assert state.program.interpreter is not None
             outcome = state.program.interpreter.run(self.memory, regs)
-            executed += outcome.insns_executed
+            # a machine-code JIT does not count instructions (None): then neither does the chain
+            count = outcome.insns_executed
+            executed = None if executed is None or count is None else executed + count
             tail = state.take_tail_call()
             if tail is None or outcome.fault is not None:
                 return outcome, executed

@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from pybpf.abi.uapi import ProgType
 from pybpf.errors import InputError
 from pybpf.isa.disasm import format_insn
 from pybpf.isa.insn import Insn
@@ -35,7 +36,6 @@ from pybpf.verifier.progtypes import PROG_TYPES
 from pybpf.verifier.regs import MapDesc, RegState, RegType
 from pybpf.verifier.stackdepth import check_max_stack_depth
 from pybpf.verifier.state import InsnAux
-from pybpf.verifier.uapi import ProgType
 
 _STATS = re.compile(r"^(processed \d+ insns|verification time |stack depth )")
 

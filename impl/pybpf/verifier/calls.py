@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno as E
 
+from pybpf.abi.uapi import MapType
 from pybpf.errors import InternalError
 from pybpf.isa.helper_names import HELPER_NAMES
 from pybpf.isa.insn import Insn
@@ -32,7 +33,6 @@ from pybpf.verifier.regs import MapDesc, RegState, RegType, TypeFlag, reg_type_s
 from pybpf.verifier.scalar import Scalar
 from pybpf.verifier.stack import SlotType, slot_index
 from pybpf.verifier.state import MAX_CALL_FRAMES, FuncState, Reference
-from pybpf.verifier.uapi import MapType
 
 BPF_MAX_VAR_SIZ = 1 << 29
 CALLER_SAVED = (0, 1, 2, 3, 4, 5)

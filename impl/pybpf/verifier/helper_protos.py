@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from pybpf.verifier.uapi import ProgType
+from pybpf.abi.uapi import ProgType
 
 
 class Arg(Enum):

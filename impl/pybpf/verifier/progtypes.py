@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pybpf.abi.uapi import ProgType
 from pybpf.verifier.regs import RegType
-from pybpf.verifier.uapi import ProgType
 
 
 @dataclass(frozen=True)

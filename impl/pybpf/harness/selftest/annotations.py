@@ -27,12 +27,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from pybpf.abi.uapi import ProgFlags, ProgType
 from pybpf.btf.graph import Btf
 from pybpf.btf.uapi import Kind
 from pybpf.errors import InputError
 from pybpf.harness.selftest.arch import from_kernel
 from pybpf.harness.selftest.match import Pattern, PatternError, compile_pattern
-from pybpf.kernel.uapi import ProgFlags, ProgType
 
 TAG_PREFIX = "comment:"
 UNPRIV_SUFFIX = " @unpriv"

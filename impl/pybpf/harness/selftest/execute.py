@@ -4,11 +4,22 @@ Each target gives an ``Attempt``: loaded or not, the verifier log, the return
 value of a test run, and whether that is what the ``RunSpec`` expects.  The
 checks follow the kernel's test_loader in its order: the load's verdict
 (``__success``/``__failure``), ``__msg``/``__not_msg`` on the verifier log,
-``__xlated`` on the program as loaded, then, for a program that loaded and has
-a ``__retval``, one test run on a 64-byte zeroed packet (no input at all for
-``BPF_PROG_TYPE_SYSCALL``).  The words of a failure are test_loader's
-(``unexpected_load_success``, ``Unexpected retval: 1 != 0``, the
-MATCHED/EXPECTED report).
+``__xlated`` on the program as loaded, ``__jited`` on its machine code, then,
+for a program that loaded and has a ``__retval``, one test run on a 64-byte
+zeroed packet (no input at all for ``BPF_PROG_TYPE_SYSCALL``) and, after it,
+``__stderr``/``__stdout`` on the program's BPF streams (kernel only).
+``__btf_path("file")`` reopens the object with its CO-RE relocations made
+against that BTF instead of the running kernel's, for both targets.  The words
+of a failure are test_loader's (``unexpected_load_success``, ``Unexpected
+retval: 1 != 0``, the MATCHED/EXPECTED report).
+
+``__jited`` on the pybpf target checks pybpf's own JIT back-end for the item's
+architecture (``pybpf.jit.<arch>``), disassembled into the same text.  The
+kernel's ``__jited`` expectations describe Linux's JIT, so ours may
+legitimately emit other code: such a mismatch is reported as a failure on the
+pybpf target all the same, because that is what per-architecture reports are
+for (they show where our JIT differs from Linux's).  Where our back-end cannot
+compile the program at all, the check is skipped with the reason.
 
 Only the tested program (and the object's ``__auxiliary`` programs) is loaded,
 with test_loader's flags: ``BPF_F_TEST_RND_HI32 | BPF_F_TEST_REG_INVARIANTS``
@@ -25,14 +36,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
+from typing import SupportsIndex
 
+from pybpf.abi.uapi import ProgFlags, ProgType
 from pybpf.errors import KernelError, PybpfError
 from pybpf.harness.selftest.annotations import LoadMode, RunSpec, TestSpec
+from pybpf.harness.selftest.jited import ARCHS as JITED_ARCHS
+from pybpf.harness.selftest.jited import kernel_jited_text, pybpf_jited_text
 from pybpf.harness.selftest.match import Pattern, Stream, match, mismatch_report
 from pybpf.harness.selftest.results import Status, VerifierStats, parse_verifier_stats
 from pybpf.isa.disasm import BPFTOOL, disassemble
 from pybpf.isa.insn import decode_program
-from pybpf.kernel.uapi import ProgFlags, ProgType
 from pybpf.kernel.vlog import verdict as last_word
 from pybpf.obj.model import Object, Program
 
@@ -42,6 +56,8 @@ TESTING_FLAGS = ProgFlags.TEST_RND_HI32 | ProgFlags.TEST_REG_INVARIANTS  # what 
 UNPRIV_SYSCTL = Path("/proc/sys/kernel/unprivileged_bpf_disabled")
 JIT_SYSCTL = Path("/proc/sys/net/core/bpf_jit_enable")
 NO_VERIFIER = "pybpf has no verifier yet"
+NO_STREAMS = "pybpf's runtime has no BPF streams yet"
+STREAM_READ_SIZE = 1 << 20  # what one read of a program's stream takes at most
 
 
 class TargetName(StrEnum):
@@ -133,14 +149,32 @@ def should_run(case: Case) -> bool:
 
 def unsupported(case: Case) -> str | None:
     """What the spec asks that pybpf's runner does not check yet: a skip, never a silent pass."""
-    run = case.run
-    if run.jited:
-        return "__jited is not checked by pybpf's selftest runner yet"
-    if run.stderr or run.stdout:
-        return "__stderr/__stdout (BPF streams) are not checked by pybpf's selftest runner yet"
-    if case.spec.btf_path or case.spec.btf_func_path:
-        return "__btf_path is not supported by pybpf's selftest runner yet"
+    if case.spec.btf_func_path:
+        return "__btf_func_path is not supported by pybpf's selftest runner yet"
     return None
+
+
+def btf_path_file(case: Case) -> Path:
+    """Where ``__btf_path``'s file is: as given when absolute, else next to the source, the object, or in the
+    working directory (test_progs opens it relative to its own directory)."""
+    given = Path(case.spec.btf_path or "")
+    if given.is_absolute():
+        return given
+    for root in (Path(case.spec.file).parent, Path(case.obj.path).parent, Path.cwd()):
+        if (root / given).is_file():
+            return root / given
+    return given
+
+
+def with_btf_path(case: Case) -> Case:
+    """``case`` with its object reopened so CO-RE is done against ``__btf_path``'s BTF (raises PybpfError)."""
+    if not case.spec.btf_path:
+        return case
+    from pybpf.btf import load
+    from pybpf.obj import open_object
+
+    obj = open_object(case.obj.path, target_btf=load(btf_path_file(case)))
+    return replace(case, obj=obj)
 
 
 # ------------------------------------------------------------------ the live kernel
@@ -165,10 +199,34 @@ def kernel_attempt(case: Case, *, host_arch: str, arch: str) -> Attempt:
         return _skip(target, "__load_if_no_JITed: the kernel's JIT is on")
     if case.spec.load_mode is LoadMode.JITED and not jit:
         return _skip(target, "__load_if_JITed: the kernel's JIT is off")
-    return _kernel_load(case)
+    if case.run.jited and not jit:
+        return _skip(target, "__jited: the kernel's JIT is off (net.core.bpf_jit_enable=0)")
+    if case.run.jited and arch not in JITED_ARCHS:
+        return _skip(target, f"__jited: no {arch} disassembler set up for JIT text yet")
+    return _kernel_load(case, arch)
 
 
-def _kernel_load(case: Case) -> Attempt:
+def check_streams(run: RunSpec, fd: SupportsIndex) -> str | None:
+    """``__stderr`` then ``__stdout`` against what the program wrote to its BPF streams, read once each."""
+    from pybpf.kernel.streams import StreamId, prog_stream_read
+
+    for stream_id, patterns, stream in ((StreamId.STDERR, run.stderr, Stream.STDERR),
+                                        (StreamId.STDOUT, run.stdout, Stream.STDOUT)):
+        if not patterns:
+            continue
+        try:
+            text = prog_stream_read(fd, stream_id, STREAM_READ_SIZE).decode(errors="replace")
+        except KernelError as err:
+            return f"Unexpected error from get_stream(): {err}"
+        if not text:
+            return f"Unexpected retval from get_stream(): 0: the program's {stream.lower()} stream is empty"
+        problem = check_patterns(text, patterns, stream)
+        if problem is not None:
+            return problem
+    return None
+
+
+def _kernel_load(case: Case, arch: str) -> Attempt:
     from pybpf.kernel.info import prog_xlated
     from pybpf.kernel.objload import load_object
     from pybpf.kernel.testrun import prog_test_run
@@ -193,6 +251,11 @@ def _kernel_load(case: Case) -> Attempt:
         if problem is None and lp.ok and case.run.xlated:
             text = xlated_text(decode_program(prog_xlated(lp.fd)))
             problem = check_patterns(text, case.run.xlated, Stream.XLATED)
+        if problem is None and lp.ok and case.run.jited:
+            text = kernel_jited_text(lp.fd, arch=arch)
+            if not text:
+                return replace(base, status=Status.SKIPPED, reason="__jited: the kernel did not JIT the program")
+            problem = check_patterns(text, case.run.jited, Stream.JITED)
         if problem is not None:
             return replace(base, status=Status.FAILED, reason=problem)
         if not (lp.ok and should_run(case)):
@@ -200,11 +263,13 @@ def _kernel_load(case: Case) -> Attempt:
         data = run_input(case.program.prog_type)
         started = time.perf_counter()
         try:
-            out = prog_test_run(lp.fd, data, data_size_out=TEST_DATA_OUT if data else 0)
+            # BPF_PROG_TYPE_SYSCALL runs take no input, no output and repeat=0 (EINVAL otherwise)
+            out = prog_test_run(lp.fd, data, data_size_out=TEST_DATA_OUT if data else 0,
+                                repeat=0 if case.program.prog_type == ProgType.SYSCALL else 1)
         except KernelError as err:
             return replace(base, status=Status.FAILED, reason=f"Unexpected bpf_prog_test_run error: {err}")
         run_s = time.perf_counter() - started
-        problem = check_retval(case.run, out.retval)
+        problem = check_retval(case.run, out.retval) or check_streams(case.run, lp.fd)
         return replace(base, retval=out.retval, run_s=run_s,
                        status=Status.FAILED if problem else Status.PASSED, reason=problem or "")
 
@@ -223,7 +288,33 @@ def find_verifier() -> Verify | None:
     return getattr(module, "verify", None)
 
 
-def pybpf_attempt(case: Case, *, verify: Verify | None) -> Attempt:
+def _pybpf_jited(case: Case, arch: str) -> Attempt | None:
+    """``__jited`` against pybpf's own back-end for ``arch`` (see the module's docstring): None when it matches,
+    a failed attempt on a mismatch, a skipped one where our JIT cannot compile the program at all."""
+    from pybpf.harness.verify import pybpf_inputs
+
+    target = TargetName.PYBPF
+    if arch not in JITED_ARCHS:
+        return _skip(target, f"__jited: no {arch} disassembler set up for JIT text yet")
+    try:
+        insns, _ = pybpf_inputs(case.obj, case.program)
+        text = pybpf_jited_text(insns, arch=arch, helper_ids=_helper_ids(insns))
+    except ModuleNotFoundError:
+        return _skip(target, f"__jited: pybpf has no JIT back-end for {arch}")
+    except PybpfError as err:
+        return _skip(target, f"__jited: pybpf's {arch} JIT cannot compile it: {err}")
+    problem = check_patterns(text, case.run.jited, Stream.JITED)
+    return None if problem is None else Attempt(target, Status.FAILED, problem)
+
+
+def _helper_ids(insns: list) -> set[int]:
+    from pybpf.isa.opcodes import Cls, JmpOp
+
+    call = Cls.JMP | JmpOp.CALL
+    return {i.imm for i in insns if i.code == call and i.src == 0}
+
+
+def pybpf_attempt(case: Case, *, verify: Verify | None, arch: str) -> Attempt:
     from pybpf.harness.verify import NEEDS_KERNEL, pybpf_inputs
 
     target = TargetName.PYBPF
@@ -233,6 +324,8 @@ def pybpf_attempt(case: Case, *, verify: Verify | None) -> Attempt:
         return _skip(target, f"{NEEDS_KERNEL[kernel_only.kind]} '{kernel_only.target}' needs the kernel")
     if case.spec.load_mode is LoadMode.JITED:
         return _skip(target, "__load_if_JITed: pybpf runs the interpreter")
+    if case.run.stderr or case.run.stdout:
+        return _skip(target, NO_STREAMS)
     if verify is None:
         if case.run.expect_failure:
             return _skip(target, NO_VERIFIER)
@@ -256,6 +349,10 @@ def pybpf_attempt(case: Case, *, verify: Verify | None) -> Attempt:
             problem = check_patterns(xlated_text(insns), case.run.xlated, Stream.XLATED)
         if problem is not None:
             return replace(base, status=Status.FAILED, reason=problem)
+    if base.loaded and case.run.jited:
+        jited = _pybpf_jited(case, arch)
+        if jited is not None:
+            return jited if jited.status is Status.SKIPPED else replace(base, status=jited.status, reason=jited.reason)
     if not (base.loaded and should_run(case)):
         return base
     return _pybpf_run(case, base)
@@ -305,8 +402,13 @@ def attempt(case: Case, target: TargetName, *, arch: str, host_arch: str, verify
     why = unsupported(case)
     if why is not None:
         return _skip(target, why)
+    try:
+        case = with_btf_path(case)
+    except PybpfError as err:
+        return Attempt(target, Status.FAILED, f"__btf_path: {err}")
     if target is TargetName.KERNEL:
         return kernel_attempt(case, host_arch=host_arch, arch=arch)
     if target is TargetName.PYBPF:
-        return pybpf_attempt(case, verify=verify)
-    return differential(kernel_attempt(case, host_arch=host_arch, arch=arch), pybpf_attempt(case, verify=verify))
+        return pybpf_attempt(case, verify=verify, arch=arch)
+    return differential(kernel_attempt(case, host_arch=host_arch, arch=arch),
+                        pybpf_attempt(case, verify=verify, arch=arch))

@@ -27,6 +27,7 @@ import errno as errnos
 import re
 from dataclasses import dataclass, field
 
+from pybpf.abi.uapi import AttachType, MapType, ProgType
 from pybpf.errors import DecodeError, KernelError
 from pybpf.harness.progfacts import call_depth, specs
 from pybpf.harness.targets.base import Loaded, Target, TargetOutcome
@@ -34,7 +35,6 @@ from pybpf.isa import Insn, ld_imm64, validate_program
 from pybpf.isa.opcodes import IMM, AluOp, CallSrc, Cls, JmpOp, Kind, Mode, OpSpec, Pseudo, Size, Src
 from pybpf.kernel import available, maps, prog, testrun
 from pybpf.kernel.fd import Fd
-from pybpf.kernel.uapi import AttachType, MapType, ProgType
 from pybpf.kernel.vlog import verdict
 
 ETH_HLEN = 14  # bpf_prog_test_run_xdp() refuses packets shorter than an Ethernet header

@@ -11,7 +11,7 @@ from __future__ import annotations
 import errno as errnos
 from collections.abc import Iterator
 
-from pybpf.kernel.uapi import MapFlags, MapType
+from pybpf.abi.uapi import MapFlags, MapType
 from pybpf.runtime.maps.base import (
     ACCESS_FLAGS,
     INT_MAX,

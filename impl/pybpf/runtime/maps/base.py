@@ -35,8 +35,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
 
+from pybpf.abi.uapi import ElemFlags, MapFlags, MapType
 from pybpf.errors import InputError, PybpfError, VmFault
-from pybpf.kernel.uapi import ElemFlags, MapFlags, MapType
 from pybpf.vm.memory import Memory, Region, RegionKind
 
 ENOTSUPP = 524  # the kernel's internal "not supported": bpf(2) hands it to user space as is

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import errno as errnos
 
-from pybpf.kernel.uapi import MapFlags, MapType
+from pybpf.abi.uapi import MapFlags, MapType
 from pybpf.runtime.maps.array import array_next_key, check_array_attr
 from pybpf.runtime.maps.base import (
     ANY,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import errno as errnos
 import re
 
+from pybpf.abi.uapi import MapFlags, MapType
 from pybpf.errors import InputError
-from pybpf.kernel.uapi import MapFlags, MapType
 from pybpf.runtime.maps.array import ArrayMap
 from pybpf.runtime.maps.base import BPF_OBJ_NAME_LEN, BpfMap, MapAttr, MapEnv, refuse, type_name
 from pybpf.runtime.maps.fd_maps import ArrayOfMapsMap, HashOfMapsMap, ProgArrayMap

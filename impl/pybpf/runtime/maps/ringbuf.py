@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
-from pybpf.kernel.uapi import MapFlags, MapType
+from pybpf.abi.uapi import MapFlags, MapType
 from pybpf.runtime.maps.base import BpfMap, MapAttr, MapEnv, refuse, round8
 from pybpf.vm.memory import Region, RegionKind
 
