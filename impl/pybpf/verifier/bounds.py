@@ -195,24 +195,11 @@ def update_bounds(r: Reg) -> None:
 # ---------------------------------------------------------------- synchronisation
 
 
-def bounds_sync(r: Reg) -> None:
-    """reg_bounds_sync: tnum -> bounds, three rounds of deduction, bounds -> tnum, tnum -> bounds.
 
-    Written on locals in one piece, with the casts inlined (``((x & U32) ^ B31) - B31``
-    is (s32)x), because it runs after every transfer function.  A round that
-    changes nothing ends the rounds early: the next one would repeat it exactly.
-    """
-    v, m = r.var_off
-    smin, smax, umin, umax = r.smin, r.smax, r.umin, r.umax
-    s32min, s32max, u32min, u32max = r.s32_min, r.s32_max, r.u32_min, r.u32_max
-    # the commonest registers, a consistent constant and the unknown scalar, are already synced
-    if not m:
-        if (smin, smax, umin, umax, s32min, s32max, u32min, u32max) == _known_fields(v)[2:]:
-            return
-    elif m == U64 and (smin, smax, umin, umax, s32min, s32max, u32min, u32max) == _UNBOUNDED:
-        return
-
-    # tnum -> bounds (the 32-bit view first, as the kernel does)
+def _bounds_from_tnum(v: int, m: int, smin: int, smax: int, umin: int, umax: int,
+                      s32min: int, s32max: int, u32min: int, u32max: int) -> tuple[int, ...]:
+    """Tighten the bounds by what the tnum (v, m) allows, 32-bit view first as the kernel does;
+    a tnum that admits one value within the bounds makes everything that constant."""
     v32, m32 = v & U32, m & U32
     x = ((v32 | (m32 & _B31)) ^ _B31) - _B31
     if x > s32min:
@@ -239,6 +226,28 @@ def bounds_sync(r: Reg) -> None:
     only = single_value(v, m, umin, umax)
     if only is not None:
         v, m, smin, smax, umin, umax, s32min, s32max, u32min, u32max = _known_fields(only)
+    return v, m, smin, smax, umin, umax, s32min, s32max, u32min, u32max
+
+def bounds_sync(r: Reg) -> None:
+    """reg_bounds_sync: tnum -> bounds, three rounds of deduction, bounds -> tnum, tnum -> bounds.
+
+    Written on locals in one piece, with the casts inlined (``((x & U32) ^ B31) - B31``
+    is (s32)x), because it runs after every transfer function.  A round that
+    changes nothing ends the rounds early: the next one would repeat it exactly.
+    """
+    v, m = r.var_off
+    smin, smax, umin, umax = r.smin, r.smax, r.umin, r.umax
+    s32min, s32max, u32min, u32max = r.s32_min, r.s32_max, r.u32_min, r.u32_max
+    # the commonest registers, a consistent constant and the unknown scalar, are already synced
+    if not m:
+        if (smin, smax, umin, umax, s32min, s32max, u32min, u32max) == _known_fields(v)[2:]:
+            return
+    elif m == U64 and (smin, smax, umin, umax, s32min, s32max, u32min, u32max) == _UNBOUNDED:
+        return
+
+    # tnum -> bounds (the 32-bit view first, as the kernel does)
+    v, m, smin, smax, umin, umax, s32min, s32max, u32min, u32max = _bounds_from_tnum(
+        v, m, smin, smax, umin, umax, s32min, s32max, u32min, u32max)
 
     for _ in range(3):
         before = (smin, smax, umin, umax, s32min, s32max, u32min, u32max, v, m)
@@ -363,32 +372,8 @@ def bounds_sync(r: Reg) -> None:
     m = (m & _HI32) | mu
 
     # tnum -> bounds again
-    v32, m32 = v & U32, m & U32
-    x = ((v32 | (m32 & _B31)) ^ _B31) - _B31
-    if x > s32min:
-        s32min = x
-    x = ((v32 | (m32 & 0x7FFFFFFF)) ^ _B31) - _B31
-    if x < s32max:
-        s32max = x
-    if v32 > u32min:
-        u32min = v32
-    x = v32 | m32
-    if x < u32max:
-        u32max = x
-    x = ((v | (m & _SIGN64)) ^ _SIGN64) - _SIGN64
-    if x > smin:
-        smin = x
-    x = ((v | (m & S64_MAX)) ^ _SIGN64) - _SIGN64
-    if x < smax:
-        smax = x
-    if v > umin:
-        umin = v
-    x = v | m
-    if x < umax:
-        umax = x
-    only = single_value(v, m, umin, umax)
-    if only is not None:
-        v, m, smin, smax, umin, umax, s32min, s32max, u32min, u32max = _known_fields(only)
+    v, m, smin, smax, umin, umax, s32min, s32max, u32min, u32max = _bounds_from_tnum(
+        v, m, smin, smax, umin, umax, s32min, s32max, u32min, u32max)
 
     r.var_off = _tnum(v, m)
     r.smin, r.smax, r.umin, r.umax = smin, smax, umin, umax
