@@ -25,6 +25,7 @@ from pybpf.isa.insn import Insn, imm64
 from pybpf.isa.opcodes import JmpOp, Kind, OpSpec, Pseudo, Src, lookup
 from pybpf.jit.common.backend import MAX_FRAMES, MAX_HELPERS, STACK_SIZE, Ctx, ExitKind, Fault, ImmResolver
 from pybpf.jit.common.codebuf import CodeBuffer, Label
+from pybpf.jit.common.stubs import FaultStubs
 from pybpf.jit.s390x.alu import emit_alu
 from pybpf.jit.s390x.emitter import AX, BPF_TO_HW, CTX, LINK, SP, W0, W1, Emitter, patch
 from pybpf.jit.s390x.encode import Cond
@@ -45,7 +46,7 @@ _JUMP = {
 _COMPARE = {(True, True): "cgr", (True, False): "cr", (False, True): "clgr", (False, False): "clr"}
 
 
-class Compiler:
+class Compiler(FaultStubs):
     """Compiles one program; ``compile()`` returns (code, entry, pc_offsets, body_end)."""
 
     def __init__(self, insns: list[Insn], helper_ids: set[int], resolve_imm64: ImmResolver | None, *,
@@ -62,17 +63,6 @@ class Compiler:
         self.stubs: list[tuple[Label, Fault, int]] = []
         self.second: set[int] = set()
 
-    def fault(self, kind: Fault, pc: int) -> Label:
-        """A stub (emitted after the body) that reports ``kind`` at ``pc`` and aborts."""
-        label = Label(f"fault{kind.name}@{pc}")
-        self.stubs.append((label, kind, pc))
-        return label
-
-    def target(self, pc: int, to: int) -> Label:
-        if 0 <= to < self.n and to not in self.second:
-            return self.labels[to]
-        return self.fault(Fault.BAD_JUMP, pc)
-
     # ------------------------------------------------------------ the whole program
 
     def compile(self) -> tuple[bytes, int, list[int], int]:
@@ -88,16 +78,6 @@ class Compiler:
         self.shared_stubs()
         entry = self.prologue()
         return self.buf.finish(), entry, self.buf.pc_offsets, body_end
-
-    def find_second_slots(self) -> None:
-        pc = 0
-        while pc < self.n:
-            insn = self.insns[pc]
-            spec = lookup(insn.code, insn.off, insn.imm, insn.src)
-            if spec is not None and spec.kind is Kind.LD_IMM64 and pc + 1 < self.n:
-                self.second.add(pc + 1)
-                pc += 1
-            pc += 1
 
     def prologue(self) -> int:
         """entry(ctx, r1, r2) in hw r2..r4; also the epilogue and the abort path."""

@@ -22,6 +22,7 @@ from pybpf.isa.insn import Insn, imm64
 from pybpf.isa.opcodes import AluOp, AtomicOp, JmpOp, Kind, OpSpec, Pseudo, Src, lookup
 from pybpf.jit.common.backend import MAX_FRAMES, MAX_HELPERS, STACK_SIZE, Ctx, ExitKind, Fault, ImmResolver
 from pybpf.jit.common.codebuf import CodeBuffer, Label
+from pybpf.jit.common.stubs import FaultStubs
 from pybpf.jit.x86_64 import encode as x
 from pybpf.jit.x86_64.encode import R9, R10, R11, R12, RAX, RBP, RCX, RDX, RSP, Alu, Cond, Mem, Shift
 
@@ -59,7 +60,7 @@ def patch(code: bytearray, fix, target: int) -> None:
         raise ValueError(f"unknown x86 fixup kind {fix.kind!r}")
 
 
-class Compiler:
+class Compiler(FaultStubs):
     """Compiles one program; ``compile()`` returns (code, entry, pc_offsets, body_end)."""
 
     def __init__(self, insns: list[Insn], resolve_imm64: ImmResolver | None):
@@ -92,17 +93,6 @@ class Compiler:
         at = self.buf.emit(x.CALL_REL32 + x.REL32_PLACEHOLDER)
         self.buf.fixup(label, "rel32", at + 1)
 
-    def fault(self, kind: Fault, pc: int) -> Label:
-        """A stub (emitted after the body) that reports ``kind`` at ``pc`` and aborts."""
-        label = Label(f"fault{kind.name}@{pc}")
-        self.stubs.append((label, kind, pc))
-        return label
-
-    def target(self, pc: int, to: int) -> Label:
-        if 0 <= to < self.n and to not in self.second:
-            return self.labels[to]
-        return self.fault(Fault.BAD_JUMP, pc)
-
     # ------------------------------------------------------------ the whole program
 
     def compile(self) -> tuple[bytes, int, list[int], int]:
@@ -118,16 +108,6 @@ class Compiler:
         body_end = self.buf.pos
         self.shared_stubs()
         return self.buf.finish(), entry, self.buf.pc_offsets, body_end
-
-    def find_second_slots(self) -> None:
-        pc = 0
-        while pc < self.n:
-            insn = self.insns[pc]
-            spec = lookup(insn.code, insn.off, insn.imm, insn.src)
-            if spec is not None and spec.kind is Kind.LD_IMM64 and pc + 1 < self.n:
-                self.second.add(pc + 1)
-                pc += 1
-            pc += 1
 
     def prologue(self) -> int:
         """entry(ctx, r1, r2); also the epilogue and the abort path."""
