@@ -251,3 +251,26 @@ def test_arch_annotation_skips_other_architectures(repo):
     result.assert_outcomes(passed=1, skipped=1)
     result.stdout.fnmatch_lines([f"SKIPPED*__arch_*: for {other} only, not {HOST}"])
     run(repo, f"--bpf-arch={other}").assert_outcomes(passed=2)
+
+
+@pytest.mark.parametrize("arch", ["x86_64", "arm64", "s390x"])
+def test_each_arch_runs_its_programs_on_that_arch_jit(repo, monkeypatch, arch):
+    """Per-arch results are only honest if that arch's back-end ran the program (the report says which)."""
+    pytest.importorskip("unicorn", reason="unicorn is not installed (pip install 'pybpf[jit]')")
+    from pybpf.runtime import tiers
+
+    ran: list[str] = []
+    real = tiers.EmulatedExecutor.run
+
+    def counting(self, memory, args=()):
+        ran.append(self.program.backend.arch)
+        return real(self, memory, args)
+
+    monkeypatch.setattr(tiers.EmulatedExecutor, "run", counting)
+    write(repo, "basic.c", BASIC)
+    result = run(repo, "--bpf-target=pybpf", f"--bpf-arch={arch}", "-p", "no:xdist")
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("failed", 0) == 0 and outcomes.get("passed", 0) >= 1
+    assert ran and set(ran) == {arch}
+    meta = json.loads((repo.path / "reports" / "report.json").read_text())["meta"]
+    assert meta["tier"] == {arches.canonical(arch): f"jit-{arch}"}

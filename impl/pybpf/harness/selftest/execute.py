@@ -355,15 +355,34 @@ def pybpf_attempt(case: Case, *, verify: Verify | None, arch: str) -> Attempt:
             return jited if jited.status is Status.SKIPPED else replace(base, status=jited.status, reason=jited.reason)
     if not (base.loaded and should_run(case)):
         return base
-    return _pybpf_run(case, base)
+    return _pybpf_run(case, base, arch)
 
 
-def _pybpf_run(case: Case, base: Attempt) -> Attempt:
+# The selftest runner's architecture -> pybpf's machine-code back-end that runs its programs.
+JIT_BACKENDS = {"x86_64": "x86_64", "aarch64": "arm64", "s390x": "s390x"}
+
+
+def execution_tier(arch: str) -> str:
+    """What runs a program for ``arch``: its JIT back-end under unicorn, else the interpreter."""
+    from pybpf.runtime.tiers import missing_jit_modules
+
+    if arch in JIT_BACKENDS and missing_jit_modules("unicorn") is None:
+        return f"jit-{JIT_BACKENDS[arch]}"
+    return "interpreter"
+
+
+def _pybpf_run(case: Case, base: Attempt, arch: str) -> Attempt:
+    from pybpf.runtime import Runtime
     from pybpf.runtime.instantiate import instantiate
+    from pybpf.runtime.tiers import Tier, executor_factory
 
+    tier = execution_tier(arch)
+    executor = executor_factory(Tier.JIT, JIT_BACKENDS[arch]) if tier != "interpreter" else executor_factory(
+        Tier.INTERP)
     started = time.perf_counter()
     try:
-        with instantiate(case.obj, programs=[case.spec.program, *case.auxiliary]) as inst:
+        with instantiate(case.obj, programs=[case.spec.program, *case.auxiliary],
+                         runtime=Runtime(executor=executor)) as inst:
             made = inst.programs[case.spec.program]
             if not made.ok:
                 return replace(base, status=Status.FAILED, reason=f"pybpf's runtime did not load it: {made.message}")

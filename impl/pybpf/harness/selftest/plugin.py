@@ -33,7 +33,7 @@ from pybpf.btf.graph import Btf
 from pybpf.errors import PybpfError
 from pybpf.harness.selftest import arch as arches
 from pybpf.harness.selftest.build import KERNEL_BTF
-from pybpf.harness.selftest.execute import TargetName, Verify, find_verifier
+from pybpf.harness.selftest.execute import TargetName, Verify, execution_tier, find_verifier
 from pybpf.harness.selftest.lists import Selector, selector_for
 from pybpf.harness.selftest.plugin_items import SelftestFile, SelftestItem, test_name
 from pybpf.harness.selftest.reports import table, write_reports
@@ -204,7 +204,8 @@ def pytest_runtest_makereport(item: pytest.Item):
 def _meta(config: pytest.Config, state: SelftestState) -> dict[str, Any]:
     return {"pybpf": __version__, "target": state.target.value, "archs": list(state.archs),
             "kernel": platform.release(), "host": state.host_arch, "args": list(config.invocation_params.args),
-            "compiler": _compiler(), "verifier": state.verify is not None, "tier": "interpreter",
+            "compiler": _compiler(), "verifier": state.verify is not None,
+            "tier": {a: execution_tier(a) for a in state.archs},
             "crashed_workers": state.crashed}
 
 
