@@ -196,6 +196,33 @@ def update_bounds(r: Reg) -> None:
 
 
 
+
+def _signed_unsigned(smin: int, smax: int, umin: int, umax: int, sign: int, mask: int) -> tuple[int, int, int, int]:
+    """Tighten one width's signed and unsigned ranges by each other (``sign``: that width's sign bit)."""
+    lo, hi = (umin ^ sign) - sign, (umax ^ sign) - sign
+    if lo <= hi:
+        if lo > smin:
+            smin = lo
+        if hi < smax:
+            smax = hi
+    lo, hi = smin & mask, smax & mask
+    if lo <= hi:
+        if lo > umin:
+            umin = lo
+        if hi < umax:
+            umax = hi
+    elif umax < lo:
+        # the unsigned range meets only the non-negative part of the signed range
+        smin = (umin ^ sign) - sign
+        if hi < umax:
+            umax = hi
+    elif hi < umin:
+        # ... or only its negative part
+        smax = (umax ^ sign) - sign
+        if lo > umin:
+            umin = lo
+    return smin, smax, umin, umax
+
 def _bounds_from_tnum(v: int, m: int, smin: int, smax: int, umin: int, umax: int,
                       s32min: int, s32max: int, u32min: int, u32max: int) -> tuple[int, ...]:
     """Tighten the bounds by what the tnum (v, m) allows, 32-bit view first as the kernel does;
@@ -292,52 +319,10 @@ def bounds_sync(r: Reg) -> None:
                     s32min = lo
                 if hi < s32max:
                     s32max = hi
-        lo, hi = (u32min ^ _B31) - _B31, (u32max ^ _B31) - _B31
-        if lo <= hi:
-            if lo > s32min:
-                s32min = lo
-            if hi < s32max:
-                s32max = hi
-        lo, hi = s32min & U32, s32max & U32
-        if lo <= hi:
-            if lo > u32min:
-                u32min = lo
-            if hi < u32max:
-                u32max = hi
-        elif u32max < lo:
-            # the u32 range meets only the non-negative part of the s32 range
-            s32min = (u32min ^ _B31) - _B31
-            if hi < u32max:
-                u32max = hi
-        elif hi < u32min:
-            # ... or only its negative part
-            s32max = (u32max ^ _B31) - _B31
-            if lo > u32min:
-                u32min = lo
+        s32min, s32max, u32min, u32max = _signed_unsigned(s32min, s32max, u32min, u32max, _B31, U32)
 
         # -- 64-bit signed and unsigned from each other
-        lo, hi = (umin ^ _SIGN64) - _SIGN64, (umax ^ _SIGN64) - _SIGN64
-        if lo <= hi:
-            if lo > smin:
-                smin = lo
-            if hi < smax:
-                smax = hi
-        lo, hi = smin & U64, smax & U64
-        if lo <= hi:
-            if lo > umin:
-                umin = lo
-            if hi < umax:
-                umax = hi
-        elif umax < lo:
-            # the u64 range meets only the non-negative part of the s64 range
-            smin = (umin ^ _SIGN64) - _SIGN64
-            if hi < umax:
-                umax = hi
-        elif hi < umin:
-            # ... or only its negative part
-            smax = (umax ^ _SIGN64) - _SIGN64
-            if lo > umin:
-                umin = lo
+        smin, smax, umin, umax = _signed_unsigned(smin, smax, umin, umax, _SIGN64, U64)
 
         # -- 64-bit bounds from the 32-bit ones
         x = (umin & _HI32) | u32min
