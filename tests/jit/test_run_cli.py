@@ -80,9 +80,9 @@ def test_jit_tier_runs_the_map_helpers(arch):
     """The runtime hook: the emulated JIT with the runtime's helpers updates the hash map as the source says."""
     pytest.importorskip("unicorn")
     from pybpf.api import open_object
+    from pybpf.jit.tiers import executor_factory
     from pybpf.runtime.instantiate import instantiate
     from pybpf.runtime.runtime import Runtime
-    from pybpf.runtime.tiers import executor_factory
 
     runtime = Runtime(executor=executor_factory("jit", arch))
     with instantiate(open_object(OBJ).object, runtime=runtime) as inst:

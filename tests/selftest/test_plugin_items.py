@@ -257,7 +257,7 @@ def test_arch_annotation_skips_other_architectures(repo):
 def test_each_arch_runs_its_programs_on_that_arch_jit(repo, monkeypatch, arch):
     """Per-arch results are only honest if that arch's back-end ran the program (the report says which)."""
     pytest.importorskip("unicorn", reason="unicorn is not installed (pip install 'pybpf[jit]')")
-    from pybpf.runtime import tiers
+    from pybpf.jit import tiers
 
     ran: list[str] = []
     real = tiers.EmulatedExecutor.run

@@ -19,8 +19,8 @@ import sys
 from pybpf.abi.uapi import AttachType, MapFlags, MapType, ProgType
 from pybpf.errors import InputError, VmFault
 from pybpf.isa.disasm import disassemble
+from pybpf.jit.tiers import ARCHES, backend_for, host_arch, missing_jit_modules
 from pybpf.obj import Object, Program, RelocKind, open_object
-from pybpf.runtime.tiers import ARCHES, backend_for, host_arch, missing_jit_modules
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -14,7 +14,7 @@ import argparse
 import sys
 
 from pybpf.errors import DataFileError, InputError, VmFault
-from pybpf.runtime.tiers import ARCHES, Tier, executor_factory, host_arch
+from pybpf.jit.tiers import ARCHES, Tier, executor_factory, host_arch
 
 EXIT_OK, EXIT_FAULT, EXIT_USAGE = 0, 1, 2
 

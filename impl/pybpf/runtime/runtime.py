@@ -63,7 +63,7 @@ class Runtime:
     def __init__(self, *, ncpus: int = 1, cpu: int = 0, seed: int | None = None, clock: Clock | None = None,
                  budget: int = DEFAULT_BUDGET, strict_alignment: bool = False,
                  executor: Callable[..., Any] = Interpreter):  # fmt: skip
-        # ``executor`` runs each loaded program, made with Interpreter's arguments (see ``tiers``)
+        # ``executor`` runs each loaded program, made with Interpreter's arguments (see ``pybpf.jit.tiers``)
         if ncpus < 1 or not 0 <= cpu < ncpus:
             raise InputError(f"cpu {cpu} must be one of the {ncpus} CPUs (ncpus >= 1)")
         self.ncpus = ncpus

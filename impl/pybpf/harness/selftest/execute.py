@@ -364,7 +364,7 @@ JIT_BACKENDS = {"x86_64": "x86_64", "aarch64": "arm64", "s390x": "s390x"}
 
 def execution_tier(arch: str) -> str:
     """What runs a program for ``arch``: its JIT back-end under unicorn, else the interpreter."""
-    from pybpf.runtime.tiers import missing_jit_modules
+    from pybpf.jit.tiers import missing_jit_modules
 
     if arch in JIT_BACKENDS and missing_jit_modules("unicorn") is None:
         return f"jit-{JIT_BACKENDS[arch]}"
@@ -372,9 +372,9 @@ def execution_tier(arch: str) -> str:
 
 
 def _pybpf_run(case: Case, base: Attempt, arch: str) -> Attempt:
+    from pybpf.jit.tiers import Tier, executor_factory
     from pybpf.runtime import Runtime
     from pybpf.runtime.instantiate import instantiate
-    from pybpf.runtime.tiers import Tier, executor_factory
 
     tier = execution_tier(arch)
     executor = executor_factory(Tier.JIT, JIT_BACKENDS[arch]) if tier != "interpreter" else executor_factory(
