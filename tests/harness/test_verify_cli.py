@@ -54,3 +54,11 @@ def test_bad_object_is_one_line_and_exit_2(capsys, tmp_path, basics):
     assert status == 2
     assert captured.err.count("\n") == 1 and str(junk) in captured.err
     assert "return_constant" in captured.out  # the good object was still verified
+
+
+def test_only_bad_objects_print_no_table(capsys, tmp_path):
+    junk = tmp_path / "junk.o"
+    junk.write_bytes(b"garbage")
+    assert main(["verify", str(junk)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1

@@ -117,3 +117,12 @@ def test_series_runs_the_real_pybpf_selftest(tmp_path):
         ("basic/ret3", "passed", target), ("basic/no_r0", "passed", target)}
     assert series.broken(1) == [("basic/ret3", HOST, target)]
     assert series.first_break is step
+
+
+def test_a_missing_path_is_one_line_and_exit_2(tmp_path, capsys):
+    from pybpf.cli.main import main
+
+    missing = tmp_path / "nowhere"
+    assert main(["selftest", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"pybpf: error: {missing}: no such file or directory\n"

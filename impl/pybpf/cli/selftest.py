@@ -158,6 +158,9 @@ def main(args: argparse.Namespace) -> int:
     paths, extra = split_rest(args)
     if args.merge:
         return merge(args.merge + paths, args.reports)
+    missing = [p for p in paths if not Path(p.split("::")[0]).exists()]
+    if missing:
+        raise InputError(f"{', '.join(missing)}: no such file or directory")
     import pytest
 
     argv = pytest_argv(args, paths, extra, top=repo_top(Path.cwd()))

@@ -15,7 +15,7 @@ from fnmatch import fnmatchcase
 
 from tabulate import tabulate
 
-from pybpf.errors import InputError, PybpfError
+from pybpf.errors import PybpfError
 from pybpf.harness.verify import ProgVerdict, verify_with_kernel, verify_with_pybpf
 from pybpf.obj import open_object
 
@@ -57,9 +57,8 @@ def main(args: argparse.Namespace) -> int:
             if "kernel" in targets:
                 row["kernel"] = verify_with_kernel(obj, name, log_level=args.log_level)
             rows.append(row)
-    sys.stdout.write(_render(rows, targets, args.output, args.log))
-    if bad_input and not rows:
-        raise InputError("no program was verified")
+    if rows:
+        sys.stdout.write(_render(rows, targets, args.output, args.log))
     failed = any(_disagree(r) for r in rows) if args.target == "both" else any(
         v.verdict != "success" for r in rows for v in r.values())
     return 2 if bad_input else (1 if failed else 0)
