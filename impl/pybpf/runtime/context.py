@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -36,7 +37,11 @@ class RunState:
 
 @dataclass
 class ExecEnv:
-    """The runtime as the helpers use it; ``runs`` is the stack of runs in progress (innermost last)."""
+    """The runtime as the helpers use it; ``runs`` is this thread's stack of runs in progress (innermost last).
+
+    Runs are per thread: two threads running programs on one runtime each see their own innermost run
+    (and so their own held lock).
+    """
 
     memory: Memory
     objects: ObjectTable
@@ -44,7 +49,15 @@ class ExecEnv:
     clock: Clock
     rng: random.Random
     locks: SpinLocks
-    runs: list[RunState] = field(default_factory=list)
+    _local: threading.local = field(default_factory=threading.local, repr=False)
+
+    @property
+    def runs(self) -> list[RunState]:
+        try:
+            return self._local.runs
+        except AttributeError:
+            self._local.runs = []
+            return self._local.runs
 
     @property
     def state(self) -> RunState:

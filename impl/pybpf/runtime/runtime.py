@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import errno as errnos
 import random
-import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -38,25 +37,6 @@ from pybpf.vm.interp import DEFAULT_BUDGET, Interpreter, Outcome
 from pybpf.vm.memory import Memory, Region, RegionKind
 
 
-class _PerThreadRuns(threading.local):
-    """``ExecEnv.runs`` as each thread sees it: runs in other threads are not this thread's innermost run."""
-
-    def __init__(self) -> None:
-        self.stack: list[RunState] = []
-
-    def append(self, state: RunState) -> None:
-        self.stack.append(state)
-
-    def pop(self) -> RunState:
-        return self.stack.pop()
-
-    def __getitem__(self, index: int) -> RunState:
-        return self.stack[index]
-
-    def __len__(self) -> int:
-        return len(self.stack)
-
-
 class Runtime:
     """One BPF world: guest memory, maps, programs and the helpers that tie them together."""
 
@@ -73,7 +53,7 @@ class Runtime:
         self.memory = Memory(strict_alignment=strict_alignment)
         self.objects = ObjectTable()
         self.env = ExecEnv(self.memory, self.objects, ncpus, clock or SystemClock(), random.Random(seed),
-                           SpinLocks(), _PerThreadRuns())  # fmt: skip
+                           SpinLocks())  # fmt: skip
         self.helpers: HelperTable = register_helpers(HelperTable(), self.env)
         self._map_env = MapEnv(self.memory, ncpus, self.env.current_cpu, self.objects.by_fd)
 
