@@ -21,6 +21,7 @@ from pybpf.errors import InputError, VmFault
 from pybpf.isa.disasm import disassemble
 from pybpf.jit.tiers import ARCHES, backend_for, host_arch, missing_jit_modules
 from pybpf.obj import Object, Program, RelocKind, open_object
+from pybpf.vm.helpers import Helper
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -117,9 +118,19 @@ def program_listing(prog: Program, source: bool = True) -> list[str]:
     return lines
 
 
+def _listed_kfunc(pc: int, insn) -> Helper:
+    """A stand-in for a kfunc in a listing (one per BTF id): the code calls its gate, nothing runs it."""
+    return Helper(0, f"kfunc {insn.imm}", _not_run)
+
+
+def _not_run(ctx, *args: int) -> int:
+    raise AssertionError("a listing's kfunc is never called")
+
+
 def jited_listings(obj: Object, arch: str) -> list[str]:
     """Each program compiled by the ``arch`` back-end, relocated as the runtime loads it (a map
     reference is the handle value the runtime gives the map), disassembled under its BPF lines."""
+    from pybpf.jit.common.gates import route
     from pybpf.jit.common.listing import listing
     from pybpf.runtime.instantiate import instantiate
     from pybpf.runtime.program import make_resolver
@@ -134,7 +145,9 @@ def jited_listings(obj: Object, arch: str) -> list[str]:
                 continue
             insns = list(made.program.insns)
             try:
-                image = backend.compile(insns, helper_ids=[h.id for h in inst.runtime.helpers],
+                # kfunc calls become gate calls as the executors make them; the listing shows the code only
+                routed = route(insns, inst.runtime.helpers, _listed_kfunc)
+                image = backend.compile(routed.insns, helper_ids=[h.id for h in routed.helpers],
                                         resolve_imm64=make_resolver(made.program, inst.runtime.objects))
             except VmFault as fault:
                 lines.append(f"{head}: not compiled: {fault}")

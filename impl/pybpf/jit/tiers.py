@@ -5,7 +5,8 @@ for each program it loads, with ``vm.Interpreter``'s constructor arguments;
 the result must ``run(memory, args)`` to an ``Outcome`` as the interpreter
 does.  The machine-code tier is ``EmulatedExecutor``: the back-end of ``arch``
 compiled and run by ``jit.common.emulate.EmulatedProgram``.  Its
-``insns_executed`` is None: a machine does not count BPF instructions.
+``insns_executed`` is None unless the factory was asked to count
+(``count_insns=True``): the code then counts BPF instructions, at some cost.
 """
 
 from __future__ import annotations
@@ -69,24 +70,26 @@ class EmulatedExecutor:
     """``EmulatedProgram`` behind the interpreter's constructor and ``run``.
 
     The runtime's ``budget`` counts BPF instructions, which a machine does not:
-    the emulator's time limit bounds a run instead.  kfunc calls are refused by
-    the back-ends at compile time (a VmFault naming the instruction).
+    the emulator's time limit bounds a run instead.  kfunc calls go through
+    gates, resolved by ``resolve_kfunc`` as the interpreter resolves them.
     """
 
     def __init__(self, insns: Sequence[Insn], *, arch: str, helpers: HelperTable | None = None,
                  budget: int = DEFAULT_BUDGET, resolve_imm64: ImmResolver | None = None,
-                 resolve_kfunc: KfuncResolver | None = None):  # fmt: skip
+                 resolve_kfunc: KfuncResolver | None = None, count_insns: bool = False):  # fmt: skip
         from pybpf.jit.common.emulate import EmulatedProgram
 
         self.insns = list(insns)
-        self.program = EmulatedProgram(backend_for(arch), self.insns, helpers=helpers, resolve_imm64=resolve_imm64)
+        self.program = EmulatedProgram(backend_for(arch), self.insns, helpers=helpers, resolve_imm64=resolve_imm64,
+                                       resolve_kfunc=resolve_kfunc, count_insns=count_insns)  # fmt: skip
 
     def run(self, memory: Memory, args: Sequence[int] = ()) -> Outcome:
         return self.program.run(memory, args)
 
 
-def executor_factory(tier: Tier | str, arch: str | None = None) -> ExecutorFactory:
-    """What ``Runtime(executor=...)`` takes for ``tier`` (``arch``: the JIT's back-end, default the host's)."""
+def executor_factory(tier: Tier | str, arch: str | None = None, *, count_insns: bool = False) -> ExecutorFactory:
+    """What ``Runtime(executor=...)`` takes for ``tier`` (``arch``: the JIT's back-end, default the host's;
+    ``count_insns``: machine code counts BPF instructions too, as the other tiers always do)."""
     try:
         tier = Tier(tier)
     except ValueError:
@@ -104,7 +107,7 @@ def executor_factory(tier: Tier | str, arch: str | None = None) -> ExecutorFacto
     backend_for(chosen)  # an unknown arch is bad input now, not at the first load
 
     def make(insns: Sequence[Insn], **kwargs) -> Executor:
-        return EmulatedExecutor(insns, arch=chosen, **kwargs)
+        return EmulatedExecutor(insns, arch=chosen, count_insns=count_insns, **kwargs)
 
     return make
 

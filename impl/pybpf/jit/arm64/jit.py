@@ -26,9 +26,11 @@ from pybpf.isa.insn import Insn, imm64
 from pybpf.isa.opcodes import DST, FETCH, IMM, OFF, SRC, AtomicOp, Kind, OpSpec, Pseudo, lookup
 from pybpf.jit.arm64 import encode as a
 from pybpf.jit.arm64 import lower
-from pybpf.jit.arm64.emitter import BPF_REGS, CTX, TMP1, TMP2, BranchRange, Emitter
+from pybpf.jit.arm64.emitter import BPF_REGS, CTX, TMP1, TMP2, TMP3, BranchRange, Emitter
 from pybpf.jit.common.backend import (
     CODE_BASE,
+    FIRST_INTERNAL,
+    LD_PACKET_GATES,
     MACHINE_STACK_TOP,
     MAX_FRAMES,
     MAX_HELPERS,
@@ -42,7 +44,9 @@ from pybpf.jit.common.backend import (
     JitImage,
 )
 from pybpf.jit.common.codebuf import Label
+from pybpf.jit.common.counting import count_plan
 from pybpf.vm.machine import FP, NREGS
+from pybpf.vm.memory import M64
 
 FRAME_PAIRS = ((19, 20), (21, 22), (25, 26))  # callee-saved pairs the entry preserves
 
@@ -101,8 +105,11 @@ def _unicorn_ids() -> dict[str, int]:
 class _Compiler:
     """One program's translation."""
 
-    def __init__(self, insns: list[Insn], resolve_imm64: ImmResolver | None, *, long_branches: bool = False):
+    def __init__(self, insns: list[Insn], resolve_imm64: ImmResolver | None, *, long_branches: bool = False,
+                 count_insns: bool = False, lse: bool = False):  # fmt: skip
         self.insns = insns
+        self.counts = count_plan(insns).adds if count_insns else {}
+        self.lse = lse
         self.resolve_imm64 = resolve_imm64
         self.em = Emitter(long_branches=long_branches)
         self.labels = [Label(f"pc{pc}") for pc in range(len(insns))]
@@ -122,6 +129,10 @@ class _Compiler:
             insn, spec = self.insns[pc], self.specs[pc]
             em.buf.mark_pc(pc)
             em.buf.bind(self.labels[pc])
+            if pc in self.counts:  # a block starts: its length into ctx.insns
+                em.ldst(a.MemOp.LDR, 8, TMP1, CTX, Ctx.INSNS)
+                em.add_const(TMP1, TMP1, self.counts[pc])
+                em.ldst(a.MemOp.STR, 8, TMP1, CTX, Ctx.INSNS)
             reason = static_fault(self.insns, pc, spec)
             if reason is not None:
                 self.raise_fault(pc, reason)
@@ -136,8 +147,22 @@ class _Compiler:
             self.raise_fault(pc, Fault.BAD_JUMP)
         entry = self.stubs()
         code = em.buf.finish()
-        return JitImage("arm64", code, entry, em.buf.pc_offsets, body_end, code_base,
-                        notes={"atomics": "exclusive load/store loops (ldxr/stxr)"})
+        atomics = "LSE instructions (ARMv8.1)" if self.lse else "exclusive load/store loops (ldxr/stxr)"
+        return JitImage("arm64", code, entry, em.buf.pc_offsets, body_end, code_base, notes={"atomics": atomics})
+
+    def check_aligned(self, pc: int, base: int, off: int, size: int) -> None:
+        """Fault with ``Fault.MISALIGNED`` (the address in ``ctx.fault_addr``) unless r<base> + off is
+        ``size``-aligned."""
+        if size < 2:
+            return
+        em = self.em
+        ok = em.buf.label()
+        em.add_const(TMP3, BPF_REGS[base], off)
+        em(a.logical_imm("ands", True, a.XZR, TMP3, size - 1))
+        em.branch(ok, lambda offset: a.b_cond(a.Cond.EQ, offset))
+        em.ldst(a.MemOp.STR, 8, TMP3, CTX, Ctx.FAULT_ADDR)
+        self.raise_fault(pc, Fault.MISALIGNED)
+        em.buf.bind(ok)
 
     def raise_fault(self, pc: int, fault: Fault) -> None:
         """Abort the run with ``fault`` at BPF ``pc`` (through the shared fault stub)."""
@@ -170,9 +195,13 @@ class _Compiler:
                 lower.lower_load(em, spec, insn)
             case Kind.ST | Kind.STX:
                 lower.lower_store(em, spec, insn)
+            case Kind.ATOMIC if self.lse:
+                lower.lower_atomic_lse(em, spec, insn)
             case Kind.ATOMIC:
                 lower.lower_atomic(em, spec, insn)
             case Kind.LOAD_ACQ | Kind.STORE_REL:
+                # ldar/stlr must be aligned; the emulated CPU does not trap, so the code checks
+                self.check_aligned(pc, insn.src if spec.kind is Kind.LOAD_ACQ else insn.dst, insn.off, spec.size)
                 lower.lower_ordered(em, spec, insn)
             case Kind.JA:
                 em.branch(self.target(pc, insn.off if spec.is64 else insn.imm), a.b)
@@ -194,7 +223,15 @@ class _Compiler:
             case Kind.CALL_KFUNC:
                 raise VmFault(f"call to a kfunc (BTF id {insn.imm}, module fd index {insn.off}) needs a loader; "
                               "the JIT cannot resolve it", pc=pc)  # fmt: skip
-            case _:  # ld_abs/ld_ind need a packet, addr_space_cast an arena: neither exists here
+            case Kind.LD_ABS | Kind.LD_IND:  # r1 = src (or 0), r2 = imm, through the packet loader's gate
+                r1, r2 = BPF_REGS[1], BPF_REGS[2]
+                if spec.kind is Kind.LD_ABS:
+                    em(a.movz(True, r1, 0))
+                elif insn.src != 1:
+                    em(a.mov_reg(True, r1, BPF_REGS[insn.src]))
+                em.mov_imm(True, r2, insn.imm & M64)
+                self.helper_call(self.gate_of(LD_PACKET_GATES[spec.size]))
+            case _:  # addr_space_cast needs an arena, which does not exist here
                 self.raise_fault(pc, Fault.UNSUPPORTED)
 
     def imm64_value(self, pc: int) -> int:
@@ -219,7 +256,7 @@ class _Compiler:
         """Load the gate of the helper id in ``reg`` into TMP1 (the bad gate for ids out of range)."""
         em = self.em
         bad, go = em.buf.label(), em.buf.label()
-        em(a.cmp_imm(True, reg, MAX_HELPERS))
+        em(a.cmp_imm(True, reg, FIRST_INTERNAL))
         em.branch(bad, lambda off: a.b_cond(a.Cond.HS, off))
         em(a.arith_reg("add", True, TMP1, CTX, reg, a.Shift.LSL, 3))
         em.ldst(a.MemOp.LDR, 8, TMP1, TMP1, Ctx.GATES)
@@ -299,17 +336,22 @@ class _Compiler:
 
 
 class Arm64Backend(Backend):
-    """The A64 back-end; unicorn runs it with its default (ARMv8.0) CPU model."""
+    """The A64 back-end; unicorn runs it with its default (ARMv8.0) CPU model, or with its "max" model
+    (ARMv8.1 and later) when the code uses LSE atomics."""
 
     arch = "arm64"
     big_endian = False
 
-    def __init__(self, *, long_branches: bool = False) -> None:
+    def __init__(self, *, long_branches: bool = False, lse: bool = False) -> None:
         """``long_branches``: always reach conditional targets through a ``b`` (+-128 MiB); without it
-        they are only used when a program's code outgrows b.cond's +-1 MiB."""
+        they are only used when a program's code outgrows b.cond's +-1 MiB.  ``lse``: atomics as ARMv8.1
+        LSE instructions (ldadd, ldclr, ldeor, ldset, swp, cas) instead of ldxr/stxr loops."""
         import capstone
+        from unicorn import arm64_const
 
         self.long_branches = long_branches
+        self.lse = lse
+        self.cpu_model = arm64_const.UC_CPU_ARM64_MAX if lse else None
 
         ids = _unicorn_ids()
         self.unicorn_arch, self.unicorn_mode = ids["arch"], ids["mode"]
@@ -322,11 +364,13 @@ class Arm64Backend(Backend):
         self.link = ids["x30"]
 
     def compile(self, insns: list[Insn], *, helper_ids: Iterable[int], code_base: int = CODE_BASE,
-                resolve_imm64: ImmResolver | None = None) -> JitImage:  # fmt: skip
+                resolve_imm64: ImmResolver | None = None, count_insns: bool = False) -> JitImage:  # fmt: skip
         try:
-            return _Compiler(list(insns), resolve_imm64, long_branches=self.long_branches).compile(code_base)
+            return _Compiler(list(insns), resolve_imm64, long_branches=self.long_branches,
+                             count_insns=count_insns, lse=self.lse).compile(code_base)  # fmt: skip
         except BranchRange:  # a program beyond +-1 MiB of code: again, with long conditional branches
-            return _Compiler(list(insns), resolve_imm64, long_branches=True).compile(code_base)
+            return _Compiler(list(insns), resolve_imm64, long_branches=True, count_insns=count_insns,
+                             lse=self.lse).compile(code_base)  # fmt: skip
 
     def gate_return(self, uc: object, r0: int) -> None:
         uc.reg_write(self.c_ret, r0)  # type: ignore[attr-defined]

@@ -9,8 +9,12 @@ BPF semantics (RFC 9669) map onto A64 closely:
   divisor (the quotient is 0) and gives 0 for INT_MIN % -1;
 - ldr W/H/B zero-extend and ldrs[bhw] X sign-extend, as ldx and ldxs do.
 
-Atomics use exclusive load/store loops (ldxr/stxr): unicorn's default arm64
-CPU model is ARMv8.0 and traps on the ARMv8.1 LSE instructions.
+Atomics use exclusive load/store loops (ldxr/stxr) by default: unicorn's
+default arm64 CPU model is ARMv8.0 and traps on the ARMv8.1 LSE instructions.
+With ``lse`` they are single LSE instructions, as Linux's arm64 JIT emits them
+when the CPU has LSE: st<op> (ld<op> into xzr) without a fetch, ld<op>al /
+swpal / casal with one; an "and" is a "clear" of the inverted operand.  W
+forms zero-extend what they fetch, BPF's rule for 32-bit atomics.
 """
 
 from __future__ import annotations
@@ -170,6 +174,30 @@ def lower_atomic(em: Emitter, spec: OpSpec, insn: Insn) -> None:
     em.branch(loop, lambda off: a.cbnz(False, status, off))
     if spec.op & FETCH:
         em(a.mov_reg(True, s, old))
+
+
+_LSE_OP = {AtomicOp.ADD: "ldadd", AtomicOp.AND: "ldclr", AtomicOp.OR: "ldset", AtomicOp.XOR: "ldeor"}
+
+
+def lower_atomic_lse(em: Emitter, spec: OpSpec, insn: Insn) -> None:
+    """One LSE instruction; a fetched or exchanged old value lands in src (cmpxchg: r0)."""
+    size = spec.size
+    s, r0 = BPF_REGS[insn.src], BPF_REGS[0]
+    addr = _address(em, BPF_REGS[insn.dst], insn.off)  # TMP2 at most: TMP3 stays free
+    if spec.op == AtomicOp.CMPXCHG:
+        em(a.mov_reg(True, TMP3, r0), a.cas(size, TMP3, s, addr, acquire=True, release=True),
+           a.mov_reg(True, r0, TMP3))  # fmt: skip
+        return
+    if spec.op == AtomicOp.XCHG:
+        em(a.swp(size, s, s, addr, acquire=True, release=True))
+        return
+    op = AtomicOp(spec.op & ~FETCH)
+    operand = s
+    if op is AtomicOp.AND:  # [addr] &= s is [addr] clear ~s
+        em(a.logical_reg("orn", size == 8, TMP3, a.XZR, s))
+        operand = TMP3
+    fetch = bool(spec.op & FETCH)
+    em(a.lse_rmw(_LSE_OP[op], size, operand, s if fetch else a.XZR, addr, acquire=fetch, release=fetch))
 
 
 def lower_ordered(em: Emitter, spec: OpSpec, insn: Insn) -> None:

@@ -7,6 +7,9 @@
   context block layout ``Ctx``, ``ExitKind``/``Fault`` codes, ``pack_ctx``, ``gate_address``.
   Its docstring states the calling convention every back-end's code follows.
 - ``faults``: the words for faults the code reports through the context block.
+- ``counting``: ``count_plan``, the basic blocks whose lengths counting code adds up.
+- ``gates``: ``route`` lowers kfunc calls to calls of the executors' own gates and adds the
+  packet loaders of ld_abs/ld_ind (both executors compile what it returns).
 - ``emulate``: ``EmulatedProgram`` runs an image under unicorn against a ``vm.Memory``
   (``host_buffer`` gives memory it maps in place).
 - ``native``: ``NativeProgram`` runs x86_64 images on an x86_64 host (``trusted=True`` only).

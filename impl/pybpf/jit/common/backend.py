@@ -50,6 +50,22 @@ frame's zeroed stack), increments ``ctx.depth`` and calls the subprogram's
 code (``Backend.call_at``) in a nested emulation that ends at
 ``CALLBACK_RETURN``; its r0 is the result, and the context is restored.
 
+Kfuncs and legacy packet loads go through gates too, at ids the executors keep
+for themselves (``INTERNAL_GATES``, the top of the id space, where no kernel
+helper is): ``jit.common.gates`` rewrites each kfunc call into ``call N`` with
+an id of that range before compiling, so a back-end never sees one.  An
+ld_abs/ld_ind of size S sets BPF r1 = its src register (ld_ind) or 0
+(ld_abs), r2 = its imm (sign-extended) and calls gate ``LD_PACKET_GATES[S]``
+like a helper; r0 is the loaded value, r1..r5 are clobbered (as in the
+kernel), and a load outside the packet ends the program with r0 = 0 through
+the gate's ``ProgramExit``.  ``callx`` treats ids of ``INTERNAL_GATES`` as
+unknown (``bad_gate``).
+
+Counting.  ``compile(count_insns=True)`` adds each basic block's length to
+``ctx.insns`` where the block starts (``counting.count_plan``: the same blocks
+for every back-end); the executors take off what a fault mid-block did not
+run, so the count equals the interpreter's ``insns_executed``, faults included.
+
 ``may_goto`` falls through while ``ctx.loops`` is non-zero (decrementing
 it) and jumps once it is spent.  Tail calls are helper 12 like any other: with
 no gate registered for it, the call is the unknown-helper fault.
@@ -95,6 +111,12 @@ STACK_SIZE = 512  # the kernel's MAX_BPF_STACK, per frame
 MAX_LOOPS = 8 * 1024 * 1024  # may_goto's budget, the kernel's BPF_MAX_LOOPS
 
 
+FIRST_INTERNAL = MAX_HELPERS - 64  # gate ids >= this one belong to the executors, not to helpers
+INTERNAL_GATES = range(FIRST_INTERNAL, MAX_HELPERS)
+LD_PACKET_GATES = {1: MAX_HELPERS - 3, 2: MAX_HELPERS - 2, 4: MAX_HELPERS - 1}  # by size (no 8-byte form)
+KFUNC_GATES = range(FIRST_INTERNAL, MAX_HELPERS - 3)  # one per kfunc a program calls
+
+
 def gate_address(helper_id: int) -> int:
     """The emulator's gate for ``helper_id``; ``MAX_HELPERS`` is the bad-id gate."""
     return GATE_BASE + helper_id * GATE_STRIDE
@@ -120,7 +142,7 @@ class Fault(IntEnum):
     INVALID = 3  # the slot at fault_pc is no instruction the machine runs
     FELL_OFF = 4  # ran past the last instruction
     BAD_JUMP = 5  # the jump at fault_pc leaves the program or enters an ld_imm64
-    UNSUPPORTED = 6  # an instruction this JIT does not run (ld_abs/ld_ind, addr_space_cast)
+    UNSUPPORTED = 6  # an instruction this JIT does not run (addr_space_cast: there is no arena)
     MISALIGNED = 7  # an atomic, load-acquire or store-release address not aligned to its size (ctx.fault_addr)
 
 
@@ -143,7 +165,8 @@ class Ctx:
     STACK_TOPS = 0x50  # MAX_FRAMES u64: r10 of each frame depth
     GATES = STACK_TOPS + 8 * MAX_FRAMES  # MAX_HELPERS u64: gate addresses
     FAULT_ADDR = GATES + 8 * MAX_HELPERS  # the address of a Fault.MISALIGNED access
-    SIZE = FAULT_ADDR + 8
+    INSNS = FAULT_ADDR + 8  # BPF instructions executed, when the code counts them
+    SIZE = INSNS + 8
 
 
 def pack_ctx(stack_tops: list[int], gates: dict[int, int], bad_gate: int, *, big_endian: bool = False) -> bytearray:
@@ -215,6 +238,7 @@ class Backend(ABC):
     capstone_arch: int
     capstone_mode: int
     big_endian: bool = False
+    cpu_model: int | None = None  # unicorn's CPU model for the code (None: unicorn's default)
     bpf_regs: tuple[int, ...]
     c_args: tuple[int, ...]
     c_ret: int
@@ -224,9 +248,10 @@ class Backend(ABC):
 
     @abstractmethod
     def compile(self, insns: list[Insn], *, helper_ids: Iterable[int], code_base: int = CODE_BASE,
-                resolve_imm64: ImmResolver | None = None) -> JitImage:  # fmt: skip
+                resolve_imm64: ImmResolver | None = None, count_insns: bool = False) -> JitImage:  # fmt: skip
         """Translate a whole program; raises ``VmFault`` (with ``pc``) for what it cannot run at all
-        (a pseudo ld_imm64 without ``resolve_imm64``, a kfunc call).  ``helper_ids`` are the ids
+        (a pseudo ld_imm64 without ``resolve_imm64``, a kfunc call: ``gates.route`` lowers those
+        first).  ``count_insns``: count executed instructions in ``ctx.insns``.  ``helper_ids`` are the ids
         that will have a gate (a back-end may ignore it: calls to other ids reach ``bad_gate``);
         ``code_base`` is where the image will live (only ``JitImage.bpf_pc`` depends on it when
         the code is position-independent).  Slots the machine cannot run (invalid encodings, jumps

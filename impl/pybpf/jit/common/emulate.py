@@ -4,8 +4,10 @@
 unicorn instance; each ``run(memory, args)`` maps every region of ``memory``
 at its own guest address, adds ``MAX_FRAMES`` stacks to it (as the
 interpreter does, so helpers can read stack pointers), calls the entry, and
-returns an ``Outcome`` like the interpreter's (``insns_executed`` is None: the
-machine does not count BPF instructions).
+returns an ``Outcome`` like the interpreter's.  ``insns_executed`` is None
+unless ``count_insns=True`` asks the code to count BPF instructions (the
+interpreter's count, exactly, at some cost in speed).  kfunc calls and
+ld_abs/ld_ind go through gates of their own (``gates.route``).
 
 Host bytes.  A region whose buffer is page-aligned host memory a page
 multiple long — what ``host_buffer`` returns — is mapped in place
@@ -55,7 +57,10 @@ from pybpf.jit.common.backend import (
     gate_address,
     pack_ctx,
 )
+from pybpf.jit.common.counting import CountPlan, count_plan
 from pybpf.jit.common.faults import code_fault
+from pybpf.jit.common.gates import route
+from pybpf.vm.decode import KfuncResolver
 from pybpf.vm.helpers import Helper, HelperContext, HelperTable, ProgramExit
 from pybpf.vm.interp import Outcome
 from pybpf.vm.memory import M64, PAGE, Memory, Region, RegionKind
@@ -133,9 +138,9 @@ class _Run:
     stacks: list[Region] = field(default_factory=list)
 
 
-def _outcome(r0: int | None, fault: VmFault | None) -> Outcome:
-    """The interpreter's Outcome; a machine does not count BPF instructions (None)."""
-    return Outcome(None if r0 is None else r0 & M64, fault, None)  # type: ignore[arg-type]
+def _outcome(r0: int | None, fault: VmFault | None, count: int | None = None) -> Outcome:
+    """The interpreter's Outcome; ``count`` None when the code did not count BPF instructions."""
+    return Outcome(None if r0 is None else r0 & M64, fault, count)  # type: ignore[arg-type]
 
 
 def _uc():  # the unicorn module, imported only when a JIT is used
@@ -149,20 +154,25 @@ class EmulatedProgram:
 
     def __init__(self, backend: Backend, insns: Sequence[Insn], *, helpers: HelperTable | None = None,
                  budget: int | None = None, timeout_s: float | None = DEFAULT_TIMEOUT_S,
-                 resolve_imm64: ImmResolver | None = None, exact_bounds: bool = True):  # fmt: skip
+                 resolve_imm64: ImmResolver | None = None, exact_bounds: bool = True,
+                 resolve_kfunc: KfuncResolver | None = None, count_insns: bool = False):  # fmt: skip
         uc_mod = _uc()
         self.exact_bounds = exact_bounds
         self.backend = backend
-        self.insns = list(insns)
-        self.helpers = helpers if helpers is not None else HelperTable()
+        self.insns = list(insns)  # the caller's program: faults name its instructions
         self.budget = budget  # machine instructions (unicorn's count), None: unlimited
         self.timeout_s = timeout_s
         try:
-            self.image: JitImage = backend.compile(self.insns, helper_ids=[h.id for h in self.helpers],
-                                                   resolve_imm64=resolve_imm64)  # fmt: skip
+            routed = route(self.insns, helpers if helpers is not None else HelperTable(), resolve_kfunc)
+            self.helpers = routed.helpers
+            self.image: JitImage = backend.compile(routed.insns, helper_ids=[h.id for h in self.helpers],
+                                                   resolve_imm64=resolve_imm64, count_insns=count_insns)  # fmt: skip
+            self._plan: CountPlan | None = count_plan(routed.insns) if count_insns else None
         except VmFault as fault:
             raise locate(fault, self.insns, fault.pc) from None
         self.uc = uc_mod.Uc(backend.unicorn_arch, backend.unicorn_mode)
+        if backend.cpu_model is not None:  # before anything else runs on the instance
+            self.uc.ctl_set_cpu_model(backend.cpu_model)
         self._ctx = host_buffer(Ctx.SIZE)
         self._fixed: list[memoryview] = [self._ctx]
         self._map_fixed(uc_mod)
@@ -236,29 +246,53 @@ class EmulatedProgram:
             self._sync_out(run)
         # the abort flags come before the pc: a run can stop early once a callback has aborted
         kind = self._ctx_u64(Ctx.EXIT_KIND)
+        count = self._ctx_u64(Ctx.INSNS) if self._plan is not None else None
         if run.fault is not None:
-            return _outcome(None, run.fault)
+            return _outcome(None, run.fault, self._count(count, run.fault))
         if kind == ExitKind.FAULT:
-            return _outcome(None, self._code_fault())
+            fault = self._code_fault()
+            return _outcome(None, fault, self._count(count, fault))
         if kind == ExitKind.PROGRAM_EXIT:
-            return _outcome(self._ctx_u64(Ctx.EXIT_R0), None)
+            return _outcome(self._ctx_u64(Ctx.EXIT_R0), None, count)
         if self.uc.reg_read(self.backend.pc) != RETURN_ADDRESS:
             pc = self.image.bpf_pc(self.uc.reg_read(self.backend.pc))
             if self.budget:
                 what = f"instruction budget of {self.budget} machine instructions exhausted"
             else:
                 what = f"time limit of {self.timeout_s} s exhausted"
-            return _outcome(None, locate(VmFault(f"{what} (the program may not terminate)"), self.insns, pc))
-        return _outcome(self.uc.reg_read(self.backend.c_ret), None)
+            return _outcome(None, locate(VmFault(f"{what} (the program may not terminate)"), self.insns, pc), count)
+        return _outcome(self.uc.reg_read(self.backend.c_ret), None, count)
+
+    def _count(self, count: int | None, fault: VmFault) -> int | None:
+        """The interpreter's count for a run that ended in ``fault`` (its block was counted whole)."""
+        return None if count is None or self._plan is None else self._plan.correct(count, fault.pc)
 
     def _stopped(self, error: Exception) -> VmFault:
         """The fault for an emulation that ended in an exception no hook saw."""
+        pc = self.image.bpf_pc(self.uc.reg_read(self.backend.pc))
+        misaligned = self._misaligned(pc)
+        if misaligned is not None:  # the machine's alignment trap (arm64's exclusive and LSE accesses)
+            return locate(code_fault(Fault.MISALIGNED, self.insns, misaligned[0], misaligned[1]), self.insns, pc)
         access = self.backend.faulting_access(self.uc)
         if access is not None:
             address, size, write = access
             return self._access_fault(write, address, size)
-        pc = self.image.bpf_pc(self.uc.reg_read(self.backend.pc))
         return locate(VmFault(f"the machine stopped: {error}"), self.insns, pc)
+
+    def _misaligned(self, pc: int | None) -> tuple[int, int] | None:
+        """(pc, address) when insn ``pc`` is an atomic, load-acquire or store-release whose address,
+        from the BPF registers as they are now, is not aligned to its size; else None."""
+        if pc is None:
+            return None
+        insn = self.insns[pc]
+        spec = lookup(insn.code, insn.off, insn.imm, insn.src)
+        if spec is None or spec.kind not in (Kind.ATOMIC, Kind.LOAD_ACQ, Kind.STORE_REL) or spec.size < 2:
+            return None
+        base = insn.src if spec.kind is Kind.LOAD_ACQ else insn.dst
+        if base > 10:
+            return None
+        address = (self.uc.reg_read(self.backend.bpf_regs[base]) + insn.off) & M64
+        return (pc, address) if address % spec.size else None
 
     def _code_fault(self) -> VmFault:
         pc = self._ctx_u64(Ctx.FAULT_PC)
@@ -284,8 +318,17 @@ class EmulatedProgram:
             for n, value in enumerate(list(args)[:5]):
                 self.uc.reg_write(regs[1 + n], value & M64)
             self.uc.reg_write(regs[10], stack.end)
+            if self._plan is not None and self._plan.entry_extra[target]:  # entered past its block's add
+                count = self._ctx_u64(Ctx.INSNS) + self._plan.entry_extra[target]
+                struct.pack_into(fmt, self._ctx, Ctx.INSNS, count)
             self.backend.call_at(self.uc, self.image.code_base + self.image.pc_offsets[target], CALLBACK_RETURN)
-            return self._nested(run)
+            # the helper's writes in, the callback's writes out: both sides see one memory, as in the interpreter
+            self._map_regions(run)
+            self._sync_in(run)
+            try:
+                return self._nested(run)
+            finally:
+                self._sync_out(run)
         finally:
             self.uc.context_restore(saved)
             struct.pack_into(fmt, self._ctx, Ctx.DEPTH, depth)
@@ -381,12 +424,23 @@ class EmulatedProgram:
 
     def _access_fault(self, write: bool, address: int, size: int) -> VmFault:
         assert self._run is not None
+        pc = self.image.bpf_pc(self.uc.reg_read(self.backend.pc))
+        misaligned = self._misaligned(pc)
+        if misaligned is not None:  # the interpreter checks the alignment before the bounds
+            return locate(code_fault(Fault.MISALIGNED, self.insns, misaligned[0], misaligned[1]), self.insns, pc)
+        if pc is not None and self._is_atomic(pc):
+            write = True  # a read-modify-write may trap on its read; the interpreter names the write
         try:
             self._run.memory.find(address, size, write)
             fault = VmFault(f"{'write' if write else 'read'} of {size} bytes at {address:#x} faulted")
         except VmFault as found:
             fault = found
-        return locate(fault, self.insns, self.image.bpf_pc(self.uc.reg_read(self.backend.pc)))
+        return locate(fault, self.insns, pc)
+
+    def _is_atomic(self, pc: int) -> bool:
+        insn = self.insns[pc]
+        spec = lookup(insn.code, insn.off, insn.imm, insn.src)
+        return spec is not None and spec.kind is Kind.ATOMIC
 
     def _invalid(self, uc, access, address, size, value, user_data) -> bool:
         uc_mod = _uc()

@@ -19,6 +19,9 @@ Memory.  There is no guest address space: pointers are host addresses.
 address.  Helpers get host addresses too, so ``ctx.memory`` (the given
 ``Memory``) cannot resolve them: native runs suit helpers that do not touch
 guest memory, and ``ctx.call_subprog`` refuses (callbacks need the emulator).
+kfuncs (``resolve_kfunc``) and ld_abs/ld_ind go through gates as under the
+emulator (``gates.route``): the packet loads read the packet region's buffer,
+so they work; kfuncs that hand out guest memory (``bpf_obj_new_impl``) do not.
 The frames' stacks are ``MAX_FRAMES`` stacks of one page each
 with PROT_NONE guard pages between them.
 """
@@ -33,9 +36,22 @@ from collections.abc import Sequence
 
 from pybpf.errors import InputError, VmFault
 from pybpf.isa.insn import Insn
-from pybpf.jit.common.backend import MAX_FRAMES, MAX_HELPERS, Backend, Ctx, ExitKind, Fault, ImmResolver, pack_ctx
+from pybpf.jit.common.backend import (
+    MAX_FRAMES,
+    MAX_HELPERS,
+    STACK_SIZE,
+    Backend,
+    Ctx,
+    ExitKind,
+    Fault,
+    ImmResolver,
+    pack_ctx,
+)
+from pybpf.jit.common.counting import count_plan
 from pybpf.jit.common.emulate import host_address, locate, unknown_helper_message
 from pybpf.jit.common.faults import code_fault
+from pybpf.jit.common.gates import route
+from pybpf.vm.decode import KfuncResolver
 from pybpf.vm.helpers import Helper, HelperContext, HelperTable, ProgramExit
 from pybpf.vm.interp import Outcome
 from pybpf.vm.memory import M64, PAGE, Memory
@@ -44,6 +60,7 @@ _GATE = ctypes.CFUNCTYPE(ctypes.c_uint64, *[ctypes.c_uint64] * 5)
 _ENTRY = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint64)
 _PROT_READ, _PROT_WRITE, _PROT_EXEC = 1, 2, 4
 _PRIVATE = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS
+_ZERO_STACK = bytes(STACK_SIZE)
 
 
 def _libc() -> ctypes.CDLL:
@@ -73,19 +90,22 @@ class NativeProgram:
     """A compiled program callable on this CPU.  ``trusted`` must be True: see the module docstring."""
 
     def __init__(self, backend: Backend, insns: Sequence[Insn], *, helpers: HelperTable | None = None,
-                 trusted: bool = False, resolve_imm64: ImmResolver | None = None):  # fmt: skip
+                 trusted: bool = False, resolve_imm64: ImmResolver | None = None,
+                 resolve_kfunc: KfuncResolver | None = None, count_insns: bool = False):  # fmt: skip
         if not trusted:
             raise InputError("native execution runs unchecked machine code: pass trusted=True only for a program "
                              "you vouch is safe (one a verifier accepted)")  # fmt: skip
         reason = native_unavailable(backend)
         if reason is not None:
             raise InputError(reason)
-        self.insns = list(insns)
-        self.helpers = helpers if helpers is not None else HelperTable()
+        self.insns = list(insns)  # the caller's program: faults name its instructions
         self._libc = _libc()
         try:
-            image = backend.compile(self.insns, helper_ids=[h.id for h in self.helpers], code_base=0,
-                                    resolve_imm64=resolve_imm64)  # fmt: skip
+            routed = route(self.insns, helpers if helpers is not None else HelperTable(), resolve_kfunc)
+            self.helpers = routed.helpers
+            image = backend.compile(routed.insns, helper_ids=[h.id for h in self.helpers], code_base=0,
+                                    resolve_imm64=resolve_imm64, count_insns=count_insns)  # fmt: skip
+            self._plan = count_plan(routed.insns) if count_insns else None
         except VmFault as fault:
             raise locate(fault, self.insns, fault.pc) from None
         self.image = image
@@ -100,15 +120,17 @@ class NativeProgram:
         stacks_addr = ctypes.addressof(ctypes.c_char.from_buffer(self._stacks))
         for depth in range(MAX_FRAMES):
             _protect(self._libc, stacks_addr + 2 * PAGE * depth, PAGE, 0)
-        self._main_stack = stacks_addr + PAGE  # frame 0's page
         tops = [stacks_addr + 2 * PAGE * (depth + 1) for depth in range(MAX_FRAMES)]
         self._callbacks = {h.id: _GATE(self._gate_fn(h)) for h in self.helpers if 0 <= h.id < MAX_HELPERS}
         self._bad = _GATE(self._bad_gate)
         gates = {hid: ctypes.cast(cb, ctypes.c_void_p).value or 0 for hid, cb in self._callbacks.items()}
         bad = ctypes.cast(self._bad, ctypes.c_void_p).value or 0
-        self._ctx_template = bytes(pack_ctx(tops, gates, bad))
         self._ctx = mmap.mmap(-1, (Ctx.SIZE + PAGE - 1) // PAGE * PAGE, _PRIVATE)
+        self._ctx[: Ctx.SIZE] = pack_ctx(tops, gates, bad)
+        # what a run changes of the block: the words before the stack tops, fault_addr and the count
+        self._ctx_head = bytes(self._ctx[: Ctx.STACK_TOPS])
         self._ctx_addr = ctypes.addressof(ctypes.c_char.from_buffer(self._ctx))
+        self._stack_at = tops[0] - STACK_SIZE - stacks_addr  # frame 0's BPF stack, zeroed before each run
         self._hctx = HelperContext(Memory())
         self._fault: VmFault | None = None
 
@@ -148,17 +170,22 @@ class NativeProgram:
     def run(self, memory: Memory, args: Sequence[int] = ()) -> Outcome:
         """Run with r1, r2 = ``args`` (pointers into ``memory``'s regions become host addresses)."""
         r1, r2 = [self._host(memory, a) for a in [*args, 0, 0][:2]]
-        self._ctx[: len(self._ctx_template)] = self._ctx_template
-        ctypes.memset(self._main_stack, 0, PAGE)
+        # only what a run may have changed: the run takes microseconds, an 8 KiB copy is not free
+        self._ctx[: Ctx.STACK_TOPS] = self._ctx_head
+        self._ctx[Ctx.FAULT_ADDR : Ctx.SIZE] = bytes(Ctx.SIZE - Ctx.FAULT_ADDR)
+        self._stacks[self._stack_at : self._stack_at + STACK_SIZE] = _ZERO_STACK  # cheaper than a ctypes call
         self._fault = None
         self._hctx = HelperContext(memory, _no_callbacks)
         r0 = self._entry(self._ctx_addr, r1, r2)
         kind = self._u64(Ctx.EXIT_KIND)
         pc = self._u64(Ctx.FAULT_PC)
+        count = self._u64(Ctx.INSNS) if self._plan is not None else None
         if kind == ExitKind.FAULT:
             fault = self._fault or code_fault(self._u64(Ctx.FAULT), self.insns, pc, self._u64(Ctx.FAULT_ADDR))
-            return Outcome(None, locate(fault, self.insns, pc), None)  # type: ignore[arg-type]
-        return Outcome(r0 & M64, None, None)  # type: ignore[arg-type]
+            fault = locate(fault, self.insns, pc)
+            count = None if self._plan is None or count is None else self._plan.correct(count, fault.pc)
+            return Outcome(None, fault, count)  # type: ignore[arg-type]
+        return Outcome(r0 & M64, None, count)  # type: ignore[arg-type]
 
     @staticmethod
     def _host(memory: Memory, value: int) -> int:

@@ -23,8 +23,19 @@ from __future__ import annotations
 from pybpf.errors import VmFault
 from pybpf.isa.insn import Insn, imm64
 from pybpf.isa.opcodes import JmpOp, Kind, OpSpec, Pseudo, Src, lookup
-from pybpf.jit.common.backend import MAX_FRAMES, MAX_HELPERS, STACK_SIZE, Ctx, ExitKind, Fault, ImmResolver
+from pybpf.jit.common.backend import (
+    FIRST_INTERNAL,
+    LD_PACKET_GATES,
+    MAX_FRAMES,
+    MAX_HELPERS,
+    STACK_SIZE,
+    Ctx,
+    ExitKind,
+    Fault,
+    ImmResolver,
+)
 from pybpf.jit.common.codebuf import CodeBuffer, Label
+from pybpf.jit.common.counting import count_plan
 from pybpf.jit.common.stubs import FaultStubs
 from pybpf.jit.s390x.alu import emit_alu
 from pybpf.jit.s390x.emitter import AX, BPF_TO_HW, CTX, LINK, SP, W0, W1, Emitter, patch
@@ -50,8 +61,9 @@ class Compiler(FaultStubs):
     """Compiles one program; ``compile()`` returns (code, entry, pc_offsets, body_end)."""
 
     def __init__(self, insns: list[Insn], helper_ids: set[int], resolve_imm64: ImmResolver | None, *,
-                 little: bool = True):  # fmt: skip
+                 little: bool = True, count_insns: bool = False):  # fmt: skip
         self.insns = insns
+        self.counts = count_plan(insns).adds if count_insns else {}
         self.n = len(insns)
         self.helper_ids = helper_ids
         self.resolve_imm64 = resolve_imm64
@@ -71,6 +83,10 @@ class Compiler(FaultStubs):
         while pc < self.n:
             self.buf.mark_pc(pc)
             self.buf.bind(self.labels[pc])
+            if pc in self.counts:  # a block starts: its length into ctx.insns
+                self.e("lg", W1, Ctx.INSNS, 0, CTX)
+                self.e("agfi", W1, self.counts[pc])
+                self.e("stg", W1, Ctx.INSNS, 0, CTX)
             pc = self.insn(pc)
         self.buf.pc_offsets.extend([-1] * (self.n - len(self.buf.pc_offsets)))  # a trailing second slot
         self.e.jump(Cond.ALWAYS, self.fault(Fault.FELL_OFF, max(self.n - 1, 0)))
@@ -150,8 +166,12 @@ class Compiler(FaultStubs):
                 e.const(BPF_TO_HW[insn.dst], self.imm64_value(pc))
                 return pc + 2
             case Kind.LDX | Kind.LDXSX | Kind.LOAD_ACQ:  # z is strongly ordered: acquire is a plain load
+                if spec.kind is Kind.LOAD_ACQ:
+                    self.check_aligned(pc, insn.src, insn.off, spec.size)
                 emit_load(e, spec, insn)
             case Kind.ST | Kind.STX | Kind.STORE_REL:
+                if spec.kind is Kind.STORE_REL:
+                    self.check_aligned(pc, insn.dst, insn.off, spec.size)
                 emit_store(e, spec, insn)
             case Kind.ATOMIC:
                 emit_atomic(e, spec, insn)
@@ -178,7 +198,15 @@ class Compiler(FaultStubs):
             case Kind.EXIT:
                 e("lg", W1, 0, 0, SP)
                 e("bcr", Cond.ALWAYS, W1)
-            case _:  # ld_abs/ld_ind need a packet; addr_space_cast an arena
+            case Kind.LD_ABS | Kind.LD_IND:  # r1 = src (or 0), r2 = imm, through the packet loader's gate
+                if spec.kind is Kind.LD_ABS:
+                    e("lghi", BPF_TO_HW[1], 0)
+                elif insn.src != 1:
+                    e("lgr", BPF_TO_HW[1], BPF_TO_HW[insn.src])
+                e.const(BPF_TO_HW[2], insn.imm)
+                e("lg", W1, Ctx.GATES + 8 * LD_PACKET_GATES[spec.size], 0, CTX)
+                self.gate_call()
+            case _:  # addr_space_cast needs an arena
                 e.jump(Cond.ALWAYS, self.fault(Fault.UNSUPPORTED, pc))
         return pc + 1
 
@@ -210,6 +238,17 @@ class Compiler(FaultStubs):
             e(_COMPARE[(spec.signed, spec.is64)], d, s)
             e.jump(_JUMP[JmpOp(spec.op)], target)
 
+    def check_aligned(self, pc: int, base: int, off: int, size: int) -> None:
+        """Fault unless r<base> + off is size-aligned: a plain z load or store would not trap, BPF's
+        load-acquire and store-release do.  The address goes to ctx.fault_addr first, for the fault."""
+        if size < 2:
+            return
+        e = self.e
+        e("lay", W1, off, 0, BPF_TO_HW[base])
+        e("stg", W1, Ctx.FAULT_ADDR, 0, CTX)
+        e("tmll", W1, size - 1)
+        e.jump(Cond.NE, self.fault(Fault.MISALIGNED, pc))
+
     def gate_call(self) -> None:
         """Call the gate whose address is in W1; BPF r0 = its result; abort when it says so."""
         e = self.e
@@ -221,7 +260,7 @@ class Compiler(FaultStubs):
     def callx(self, d: int) -> None:
         e = self.e
         e("lgr", W1, d)
-        e("clgfi", W1, MAX_HELPERS - 1)
+        e("clgfi", W1, FIRST_INTERNAL - 1)
         known = e.skip_if(Cond.LE)
         e("lg", W1, Ctx.BAD_GATE, 0, CTX)
         call = e.buf.label()

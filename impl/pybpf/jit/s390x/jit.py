@@ -34,7 +34,7 @@ from pybpf.jit.common.backend import (
     JitImage,
 )
 from pybpf.jit.s390x.access import decode_access
-from pybpf.jit.s390x.codegen import ABI_FRAME, Compiler
+from pybpf.jit.s390x.codegen import ABI_FRAME, CALL_RECORD, Compiler
 from pybpf.jit.s390x.emitter import BPF_TO_HW, C_ARGS, C_RET, LINK, SP
 
 BYTE_ORDERS = ("little", "big")
@@ -98,8 +98,9 @@ class S390xBackend(Backend):
         self.link = _uc_reg(LINK)
 
     def compile(self, insns: list[Insn], *, helper_ids: Iterable[int], code_base: int = CODE_BASE,
-                resolve_imm64: ImmResolver | None = None) -> JitImage:  # fmt: skip
-        compiler = Compiler(list(insns), set(helper_ids), resolve_imm64, little=self.byte_order == "little")
+                resolve_imm64: ImmResolver | None = None, count_insns: bool = False) -> JitImage:  # fmt: skip
+        compiler = Compiler(list(insns), set(helper_ids), resolve_imm64, little=self.byte_order == "little",
+                            count_insns=count_insns)  # fmt: skip
         code, entry, pc_offsets, body_end = compiler.compile()
         return JitImage(self.arch, code, entry, pc_offsets, body_end, code_base,
                         notes={"byte_order": self.byte_order})  # fmt: skip
@@ -128,6 +129,15 @@ class S390xBackend(Backend):
         except Exception:  # unicorn's UcError: the pc itself is not mapped
             return None
         return decode_access(code, lambda n: uc.reg_read(_uc_reg(n)))
+
+    def call_at(self, uc, address: int, return_address: int) -> None:
+        """A BPF-to-BPF call as the code makes one: ``exit`` branches to the call record's 0(r15), so push
+        one, below a register save area for the gate's frame.  A branch onto the emulation's end address
+        stops unicorn's s390x with an exception (see ``_prepare``): return to the nop just before it."""
+        sp = (uc.reg_read(self.sp) - ABI_FRAME - CALL_RECORD) & ~7
+        uc.mem_write(sp, (return_address - len(NOP)).to_bytes(8, "big"))
+        uc.reg_write(self.sp, sp)
+        uc.reg_write(self.pc, address)
 
     def gate_return(self, uc, r0: int) -> None:
         uc.reg_write(self.c_ret, r0)

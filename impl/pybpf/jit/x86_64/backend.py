@@ -41,9 +41,9 @@ class X86Backend(Backend):
         self.link = None
 
     def compile(self, insns: list[Insn], *, helper_ids: Iterable[int], code_base: int = CODE_BASE,
-                resolve_imm64: ImmResolver | None = None) -> JitImage:  # fmt: skip
+                resolve_imm64: ImmResolver | None = None, count_insns: bool = False) -> JitImage:  # fmt: skip
         # every helper id goes through ctx.gates at run time: helper_ids changes nothing in the code
-        code, entry, pc_offsets, body_end = Compiler(list(insns), resolve_imm64).compile()
+        code, entry, pc_offsets, body_end = Compiler(list(insns), resolve_imm64, count_insns=count_insns).compile()
         return JitImage(self.arch, code, entry, pc_offsets, body_end, code_base)
 
     def enter(self, uc, entry: int, args: tuple[int, int, int]) -> None:

@@ -20,8 +20,19 @@ import struct
 from pybpf.errors import VmFault
 from pybpf.isa.insn import Insn, imm64
 from pybpf.isa.opcodes import AluOp, AtomicOp, JmpOp, Kind, OpSpec, Pseudo, Src, lookup
-from pybpf.jit.common.backend import MAX_FRAMES, MAX_HELPERS, STACK_SIZE, Ctx, ExitKind, Fault, ImmResolver
+from pybpf.jit.common.backend import (
+    FIRST_INTERNAL,
+    LD_PACKET_GATES,
+    MAX_FRAMES,
+    MAX_HELPERS,
+    STACK_SIZE,
+    Ctx,
+    ExitKind,
+    Fault,
+    ImmResolver,
+)
 from pybpf.jit.common.codebuf import CodeBuffer, Label
+from pybpf.jit.common.counting import count_plan
 from pybpf.jit.common.stubs import FaultStubs
 from pybpf.jit.x86_64 import encode as x
 from pybpf.jit.x86_64.encode import R9, R10, R11, R12, RAX, RBP, RCX, RDX, RSP, Alu, Cond, Mem, Shift
@@ -63,8 +74,9 @@ def patch(code: bytearray, fix, target: int) -> None:
 class Compiler(FaultStubs):
     """Compiles one program; ``compile()`` returns (code, entry, pc_offsets, body_end)."""
 
-    def __init__(self, insns: list[Insn], resolve_imm64: ImmResolver | None):
+    def __init__(self, insns: list[Insn], resolve_imm64: ImmResolver | None, *, count_insns: bool = False):
         self.insns = insns
+        self.counts = count_plan(insns).adds if count_insns else {}
         self.n = len(insns)
         self.resolve_imm64 = resolve_imm64
         self.buf = CodeBuffer(patch)
@@ -102,6 +114,8 @@ class Compiler(FaultStubs):
         while pc < self.n:
             self.buf.mark_pc(pc)
             self.buf.bind(self.labels[pc])
+            if pc in self.counts:  # a block starts: its length into ctx.insns
+                self.e(x.alu_imm(Alu.ADD, Mem(CTX, Ctx.INSNS), self.counts[pc]))
             pc = self.insn(pc)
         self.buf.pc_offsets.extend([-1] * (self.n - len(self.buf.pc_offsets)))  # a trailing second slot
         self.jmp(self.fault(Fault.FELL_OFF, max(self.n - 1, 0)))
@@ -208,7 +222,9 @@ class Compiler(FaultStubs):
                               "the JIT cannot resolve it", pc=pc)  # fmt: skip
             case Kind.EXIT:
                 self.e(x.RET)
-            case _:  # ld_abs/ld_ind need a packet; addr_space_cast an arena
+            case Kind.LD_ABS | Kind.LD_IND:
+                self.ld_packet(pc, spec, insn, s)
+            case _:  # addr_space_cast needs an arena
                 self.jmp(self.fault(Fault.UNSUPPORTED, pc))
         return pc + 1
 
@@ -352,9 +368,20 @@ class Compiler(FaultStubs):
         self.e(x.alu_imm(Alu.CMP, Mem(CTX, Ctx.EXIT_KIND), 0))
         self.jcc(Cond.NE, self.abort)
 
+    def ld_packet(self, pc: int, spec: OpSpec, insn: Insn, s: int) -> None:
+        """ld_abs/ld_ind: r1 = src (or 0), r2 = imm, then the packet loader's gate (see ``backend``)."""
+        r1, r2 = REGS[1], REGS[2]
+        if spec.kind is Kind.LD_IND:
+            if s != r1:
+                self.e(x.mov(r1, s))
+        else:
+            self.e(x.alu(Alu.XOR, r1, r1, w=False))
+        self.e(x.mov_imm(r2, insn.imm & M64), x.load(R11, Mem(CTX, Ctx.GATES + 8 * LD_PACKET_GATES[spec.size]), 8))
+        self.gate_call(pc)
+
     def callx(self, pc: int, d: int) -> None:
         bad, go = Label("callx_bad"), Label("callx_go")
-        self.e(x.store(Mem(CTX, Ctx.CALLX_ID), d, 8), x.mov(R11, d), x.alu_imm(Alu.CMP, R11, MAX_HELPERS))
+        self.e(x.store(Mem(CTX, Ctx.CALLX_ID), d, 8), x.mov(R11, d), x.alu_imm(Alu.CMP, R11, FIRST_INTERNAL))
         self.jcc(Cond.AE, bad)
         self.e(x.load(R11, Mem(CTX, Ctx.GATES, R11, 8), 8))
         self.jmp(go)
