@@ -39,8 +39,10 @@ from pybpf.kernel.probe import available
 from pybpf.kernel.testrun import TestRun, prog_test_run
 from pybpf.obj.model import ExternKind, MapKind, MapSpec, Object, Program
 
-Target = Literal["pybpf", "kernel"]
-TARGETS: tuple[Target, ...] = ("pybpf", "kernel")
+Target = Literal["pybpf", "kernel", "interp", "pyjit", "jit"]
+TARGETS: tuple[Target, ...] = ("pybpf", "kernel", "interp", "pyjit", "jit")
+# the pybpf runtime with a chosen execution tier (``pybpf.jit.tiers``); "pybpf" is "interp"
+TIER_TARGETS = ("interp", "pyjit", "jit")
 Key = bytes | int
 Value = bytes | int
 
@@ -372,10 +374,12 @@ def _load_kernel(obj: Object, programs: Iterable[str] | None, log_level: int, ke
 
 # -- the pybpf target -----------------------------------------------------------------------------
 
-def _load_pybpf(obj: Object, programs: Iterable[str] | None) -> LoadedObject:
+def _load_pybpf(obj: Object, programs: Iterable[str] | None, tier: str, abi: str) -> LoadedObject:
+    from pybpf.jit.tiers import executor_factory
+    from pybpf.runtime import Runtime
     from pybpf.runtime.instantiate import instantiate
 
-    inst = instantiate(obj, programs=programs)
+    inst = instantiate(obj, programs=programs, runtime=Runtime(executor=executor_factory(tier), abi=abi))
     order = _byteorder(obj)
     maps = {name: MapHandle(obj.maps[name], m, obj.btf, order) for name, m in inst.maps.items()}
     progs = {name: ProgramHandle(p.name, p.section, p.verdict, p.ok, "", 0, p if p.ok else None)
@@ -426,13 +430,16 @@ class OpenObject:
         return f"<OpenObject {self.name!r}: programs {list(self.programs)}, maps {list(self.maps)}>"
 
     def load(self, target: Target = "pybpf", *, programs: Iterable[str] | None = None, log_level: int = 0,
-             pin_root: str | os.PathLike[str] | None = None) -> LoadedObject:
+             pin_root: str | os.PathLike[str] | None = None, abi: str = "linux-6.18") -> LoadedObject:
         """Create the maps and load the programs (globs of names; default the autoload ones) into ``target``.
 
-        ``pybpf``: the runtime's maps and the interpreter (not verified yet);
+        ``pybpf`` (or ``interp``): the runtime's maps and the interpreter (not
+        verified yet); ``pyjit``/``jit``: the runtime with that execution tier;
         ``kernel``: the live kernel through ``bpf(2)``.  A program that fails to
         load is reported in its ``verdict``, it does not raise.  ``pin_root``
-        (kernel): where maps pinned by name are reused from or pinned.
+        (kernel): where maps pinned by name are reused from or pinned.  ``abi``
+        (runtime): the kfunc profile of local kptrs and lists, ``linux-6.18``
+        or ``rfc-2022`` (``pybpf.abi.PROFILES``).
         """
         if target == "kernel":
             if self._kernel_btf is None:
@@ -441,8 +448,8 @@ class OpenObject:
             if _needs_kernel_btf(obj):  # CO-RE is done against the kernel's BTF: read the object again for it
                 obj = _open(self.path, target_btf=self._kernel_btf.vmlinux)
             return _load_kernel(obj, programs, log_level, self._kernel_btf, pin_root)
-        if target == "pybpf":
-            return _load_pybpf(self.object, programs)
+        if target == "pybpf" or target in TIER_TARGETS:
+            return _load_pybpf(self.object, programs, "interp" if target == "pybpf" else target, abi)
         raise InputError(f"unknown target {target!r} (choose from {', '.join(TARGETS)})")
 
 

@@ -17,11 +17,13 @@ from pybpf.abi import LINUX_6_18, RFC_2022, Profile
 from pybpf.abi.uapi import MapType
 from pybpf.btf.load import load
 from pybpf.btf.uapi import Kind
+from pybpf.errors import VmFault
 from pybpf.isa import assemble
 from pybpf.runtime import Runtime
 from pybpf.runtime import collections as coll
 from pybpf.runtime.heap import Heap
 from pybpf.runtime.kfuncs import KfuncResolver, kfunc_table, numbered
+from pybpf.runtime.locks import HeldLock
 from pybpf.toolchain import compile_bpf
 
 INCLUDE = Path(__file__).resolve().parents[2] / "selftests" / "include"
@@ -34,7 +36,10 @@ struct foo { struct bpf_list_node node; int data; struct bpf_spin_lock lock;
 struct map_value { struct bpf_spin_lock lock; int count; struct bpf_list_head head __contains(foo, node); };
 struct rbe { struct bpf_rb_node rb; long key; };
 struct tree { struct bpf_spin_lock lock; struct bpf_rb_root root __contains(rbe, rb); };
+struct rc { struct bpf_refcount ref; struct bpf_list_node node; struct bpf_rb_node rb; long key; };
+struct rc_holder { struct bpf_spin_lock lock; struct bpf_list_head head __contains(rc, node); };
 int keep(struct map_value *v, struct foo *f, struct bar *b, struct tree *t, struct rbe *r) { return 0; }
+int keep_rc(struct rc_holder *h, struct rc *r) { return 0; }  /* BPF functions take at most 5 arguments */
 """
 FOO_DATA, VALUE_COUNT, VALUE_HEAD, FOO_HEAD = 24, 4, 8, 32  # offsets in the structs above
 SPIN_LOCK, SPIN_UNLOCK = 93, 94
@@ -53,9 +58,10 @@ class World:
     def __init__(self, btf, profile: Profile = LINUX_6_18):
         self.btf = btf
         self.rt = Runtime(seed=1)
-        self.heap = Heap(self.rt.memory, btf)
+        self.heap = Heap(self.rt.memory, btf, locks=self.rt.env.locks)
         self.value_type = btf.find("map_value", Kind.STRUCT)
         self.map = self.rt.create_map(MapType.ARRAY, 4, btf.size_of(self.value_type), 1, name="lists")
+        self.heap.attach(self.map, self.value_type)
         self.ids = numbered(profile)
         self.by_name = {name: i for i, name in self.ids.items()}
         self.resolver = KfuncResolver(kfunc_table(profile, self.rt.env, self.heap), self.ids)
@@ -71,7 +77,6 @@ class World:
         return region.base
 
     def teardown(self) -> None:
-        self.heap.release_map(self.map, self.value_type)
         self.rt.remove(self.map)
 
 
@@ -145,9 +150,9 @@ def test_push_pop_fifo_and_no_object_left(btf) -> None:
     push, pop = w.program(PUSH), w.program(POP)
     for data in (1, 2, 3):
         assert _run(w, push, data) == 0  # bpf_list_push_back_impl: 0 when linked
-    assert w.heap.stats.alive == 3 and w.heap.stats.live == {"foo": 3}
+    assert w.heap.stats().alive == 3 and w.heap.stats().live == {"foo": 3}
     assert [_run(w, pop) & 0xFFFFFFFF for _ in range(4)] == [1, 2, 3, 0xFFFFFFFF]  # then NULL: empty
-    assert w.heap.stats.alive == 0 and w.heap.stats.peak == 3
+    assert w.heap.stats().alive == 0 and w.heap.stats().peak_alive == 3
 
 
 def test_map_teardown_frees_what_values_hold(btf) -> None:
@@ -155,9 +160,9 @@ def test_map_teardown_frees_what_values_hold(btf) -> None:
     push = w.program(PUSH)
     for data in range(5):
         _run(w, push, data)
-    assert w.heap.stats.alive == 5
+    assert w.heap.stats().alive == 5
     w.teardown()
-    assert w.heap.alive() == [] and w.heap.stats.freed == 5
+    assert w.heap.alive() == [] and w.heap.stats().freed == 5
 
 
 def test_list_bytes_are_guest_pointers(btf) -> None:
@@ -174,7 +179,7 @@ def test_list_bytes_are_guest_pointers(btf) -> None:
     assert (mem.load(second, 8), mem.load(second + 8, 8), mem.load(second + 16, 8)) == (second, second, 0)
     w.heap.drop(second)
     w.teardown()
-    assert w.heap.stats.alive == 0
+    assert w.heap.stats().alive == 0
 
 
 def test_push_of_a_linked_node_fails_and_drops_it(btf) -> None:
@@ -184,7 +189,7 @@ def test_push_of_a_linked_node_fails_and_drops_it(btf) -> None:
     assert coll.list_push(mem, head, foo, tail=False)
     assert not coll.list_push(mem, head, foo, tail=True)  # owner is set: the kernel returns -EINVAL
     w.teardown()
-    assert w.heap.stats.alive == 0
+    assert w.heap.stats().alive == 0
 
 
 def test_drop_drains_an_objects_own_list(btf) -> None:
@@ -194,9 +199,9 @@ def test_drop_drains_an_objects_own_list(btf) -> None:
     assert mem.load(foo + FOO_HEAD, 8) == foo + FOO_HEAD  # INIT_LIST_HEAD at bpf_obj_new
     for _ in range(3):
         assert coll.list_push(mem, foo + FOO_HEAD, w.heap.new(btf.find("bar", Kind.STRUCT)), tail=True)
-    assert w.heap.stats.live == {"foo": 1, "bar": 3}
+    assert w.heap.stats().live == {"foo": 1, "bar": 3}
     w.heap.drop(foo)
-    assert w.heap.stats.alive == 0
+    assert w.heap.stats().alive == 0
 
 
 def test_rbtree_orders_by_less_and_removes(btf) -> None:
@@ -224,7 +229,7 @@ def test_rbtree_orders_by_less_and_removes(btf) -> None:
         w.heap.drop(coll.rb_remove(mem, root, first))
     assert order == [3, 3, 5, 7, 9]
     w.heap.drop(tree)
-    assert w.heap.stats.alive == 0
+    assert w.heap.stats().alive == 0
 
 
 def test_rfc_2022_profile_names(btf) -> None:
@@ -239,7 +244,7 @@ def test_rfc_2022_profile_names(btf) -> None:
     head = w.value() + VALUE_HEAD
     assert coll.list_peek(w.rt.memory, head, tail=False) != 0
     w.teardown()
-    assert w.heap.stats.alive == 0
+    assert w.heap.stats().alive == 0
 
 
 def test_list_op_without_the_lock_faults(btf) -> None:
@@ -289,23 +294,8 @@ fail:
 """
 
 
-def _serialise_regions(memory) -> None:
-    """Memory's region list is not thread-safe: adding/removing a run's stack and packet, and looking
-    addresses up, go one at a time.  Loads and stores themselves are not serialised."""
-    guard = threading.RLock()
-    for name in ("add", "remove", "find"):
-        method = getattr(memory, name)
-
-        def locked(*args, _method=method, **kw):
-            with guard:
-                return _method(*args, **kw)
-
-        setattr(memory, name, locked)
-
-
 def test_two_threads_share_a_list_under_bpf_spin_lock(btf) -> None:
     w = World(btf)
-    _serialise_regions(w.rt.memory)
     push, rotate = w.program(PUSH), w.program(ROTATE)
     for _ in range(3):
         _run(w, push, 0)
@@ -334,4 +324,116 @@ def test_two_threads_share_a_list_under_bpf_spin_lock(btf) -> None:
         prev = n
     assert mem.load(value + VALUE_HEAD + 8, 8) == nodes[-1]
     w.teardown()
-    assert w.heap.stats.alive == 0
+    assert w.heap.stats().alive == 0
+
+
+def test_dropping_an_object_still_in_a_list_faults(btf) -> None:
+    # the verifier never lets a program drop a non-owning reference; unverified, freeing it would corrupt the list
+    w = World(btf)
+    mem, head = w.rt.memory, w.value() + VALUE_HEAD
+    foo = w.heap.new(btf.find("foo", Kind.STRUCT))
+    assert coll.list_push(mem, head, foo, tail=True)
+    with pytest.raises(VmFault, match="still in the collection"):
+        w.heap.drop(foo)
+    w.teardown()
+    assert w.heap.stats().alive == 0
+
+
+@pytest.mark.parametrize("map_type", [MapType.HASH, MapType.LRU_HASH])
+def test_hash_delete_and_lru_eviction_free_a_values_list(btf, map_type) -> None:
+    # htab_map_delete_elem / LRU eviction free the element's fields (check_and_free_fields)
+    w = World(btf)
+    value_size = btf.size_of(w.value_type)
+    hmap = w.rt.create_map(map_type, 4, value_size, 1, name="h")
+    w.heap.attach(hmap, w.value_type)
+    foo = btf.find("foo", Kind.STRUCT)
+    key1, key2 = (1).to_bytes(4, "little"), (2).to_bytes(4, "little")
+    hmap.update_bytes(key1, bytes(value_size))
+    head = hmap.lookup(key1).base + VALUE_HEAD
+    for _ in range(2):
+        assert coll.list_push(w.rt.memory, head, w.heap.new(foo), tail=True)
+    if map_type is MapType.LRU_HASH:
+        hmap.update_bytes(key2, bytes(value_size))  # full: key1, least recently used, is evicted
+        assert hmap.lookup_bytes(key1) is None
+    else:
+        assert hmap.delete_bytes(key1)
+    assert w.heap.stats().alive == 0
+    w.rt.close()
+
+
+def test_a_refcounted_object_is_freed_when_its_last_reference_goes(btf) -> None:
+    # bpf_refcount starts at 1 (bpf_obj_new), bpf_refcount_acquire adds one, each drop takes one; 0 frees
+    w = World(btf)
+    mem = w.rt.memory
+    holder = w.heap.new(btf.find("rc_holder", Kind.STRUCT))
+    rc = w.heap.new(btf.find("rc", Kind.STRUCT))
+    assert mem.load(rc, 4) == 1
+    assert w.heap.refcount_acquire(rc) == rc and mem.load(rc, 4) == 2
+    assert coll.list_push(mem, holder + 8, rc + 8, tail=True)  # the list owns one reference
+    w.heap.drop(rc)  # the program's own reference goes: the list still holds the object
+    assert w.heap.stats().live == {"rc_holder": 1, "rc": 1} and mem.load(rc, 4) == 1
+    w.heap.drop(holder)  # draining the holder's list drops the last reference
+    assert w.heap.stats().alive == 0 and w.heap.stats().freed == 2
+
+
+def test_a_values_list_is_drained_under_its_lock(btf) -> None:
+    # bpf_obj_free_fields takes the value's bpf_spin_lock to unlink the elements: an update waits for a holder
+    w = World(btf)
+    push = w.program(PUSH)
+    for data in (1, 2):
+        _run(w, push, data)
+    locks, mem, value = w.rt.env.locks, w.rt.memory, w.value()
+    held = HeldLock()
+    locks.acquire(mem, held, value)
+    with pytest.raises(VmFault, match="which this program holds: deadlock"):
+        w.map.update_bytes(bytes(4), bytes(w.map.value_size))  # in the thread holding it
+    assert w.heap.stats().alive == 2
+    updater = threading.Thread(target=w.map.update_bytes, args=(bytes(4), bytes(w.map.value_size)))
+    updater.start()
+    updater.join(0.2)
+    assert updater.is_alive() and w.heap.stats().alive == 2  # waiting for the lock
+    locks.release(mem, held, value)
+    updater.join()
+    assert w.heap.stats().alive == 0
+
+
+# bpf_kptr_xchg(&slot, new object) then bpf_kptr_xchg(&slot, NULL): 0 comes back first, then the object
+XCHG = """
+    stw [%r10-4], 0
+    lddw %r1, {slot}, map_fd
+    mov %r2, %r10
+    add %r2, -4
+    call 1
+    jeq %r0, 0, fail
+    mov %r6, %r0
+    mov %r1, {foo}
+    mov %r2, 0
+    call kfunc {bpf_obj_new_impl}
+    jeq %r0, 0, fail
+    mov %r7, %r0
+    mov %r1, %r6
+    mov %r2, %r7
+    call 194
+    jne %r0, 0, fail
+    mov %r1, %r6
+    mov %r2, 0
+    call 194
+    jne %r0, %r7, fail
+    mov %r1, %r0
+    mov %r2, 0
+    call kfunc {bpf_obj_drop_impl}
+    ldxdw %r0, [%r6+0]
+    exit
+fail:
+    mov %r0, -1
+    exit
+"""
+
+
+def test_kptr_xchg_swaps_the_slot(btf) -> None:
+    w = World(btf)
+    slot = w.rt.create_map(MapType.ARRAY, 4, 8, 1, name="slot")
+    holes = dict(w.by_name, slot=slot.fd, foo=btf.find("foo", Kind.STRUCT))
+    prog = w.rt.load(assemble(XCHG.format(**holes)), resolve_kfunc=w.resolver)
+    assert _run(w, prog) == 0  # the slot is empty again
+    assert w.heap.stats().alive == 0 and w.heap.stats().allocated == 1

@@ -49,6 +49,7 @@ class ExecEnv:
     clock: Clock
     rng: random.Random
     locks: SpinLocks
+    atomics: threading.Lock = field(default_factory=threading.Lock, repr=False)  # exchanges helpers do at once
     _local: threading.local = field(default_factory=threading.local, repr=False)
 
     @property

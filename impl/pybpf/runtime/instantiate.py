@@ -10,8 +10,16 @@ loader's own ``relocate`` with the runtime's fds, and the runtime decodes it,
 resolving ld_imm64 map references through its ``resolve_imm64`` hook.
 
 Until pybpf has a verifier a program is *not verified*: its verdict says so.
-kfunc calls and ``__ksym`` variables need a kernel: a program using them
-fails with a verdict naming the first one.
+
+kfuncs.  A call of a kfunc of the runtime's ABI profile (``Runtime(abi=...)``:
+``bpf_obj_new_impl``, ``bpf_list_push_back_impl``... ``pybpf.abi.profiles``) is
+bound to the runtime's implementation (``runtime.kfuncs``) over the object's
+heap: the objects ``bpf_obj_new`` allocates are typed by the object's BTF (its
+type ids, as the kernel's verifier takes them from the program's BTF), and each
+map whose value type has special fields is attached to that heap, so updates,
+deletes and the teardown (``close``) free what values hold.  Any other kfunc,
+and ``__ksym`` variables, need a kernel: a program using them fails with a
+verdict naming the first one.
 
 Program contexts: the kernel rewrites context accesses (``ctx->data`` of an
 XDP program is a 32-bit field holding a packet pointer) in the verifier; the
@@ -28,11 +36,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pybpf.abi.uapi import MapType, ProgType
+from pybpf.btf.record import LEGACY_CONTAINS, BtfRecordError
 from pybpf.errors import InternalError, PybpfError, VmFault
 from pybpf.kernel.objload import select_programs
+from pybpf.kernel.objload_ksyms import KernelType
 from pybpf.kernel.objload_maps import FROZEN_KINDS, MAP_IN_MAP, MapCreateArgs, create_args
-from pybpf.kernel.objload_relo import FdArray, relocate
-from pybpf.obj.model import MapKind, MapSpec, Object, Program, RelocKind
+from pybpf.kernel.objload_relo import FdArray, ResolvedExtern, essential_name, relocate
+from pybpf.obj.model import MapKind, MapSpec, Object, Program, Reloc, RelocKind
+from pybpf.runtime.heap import Heap
+from pybpf.runtime.kfuncs import KfuncResolver, kfunc_table, numbered
 from pybpf.runtime.maps.base import BpfMap
 from pybpf.runtime.program import Program as RuntimeProgram
 from pybpf.runtime.runtime import Runtime
@@ -148,19 +160,20 @@ class InstantiatedObject:
     maps: dict[str, MapView] = field(default_factory=dict)
     programs: dict[str, InstantiatedProgram] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    heap: Heap | None = None  # bpf_obj_new's objects, typed by the object's BTF (None: the object has no BTF)
 
     @property
     def ok(self) -> bool:
         return all(p.ok for p in self.programs.values())
 
     def close(self) -> None:
-        """Drop the programs and maps (the runtime's memory goes with the last reference)."""
+        """Drop the programs, then the maps: what their values hold is freed, as at the kernel's map teardown."""
         for prog in self.programs.values():
             if prog.program is not None:
-                self.runtime.objects.remove(prog.program)
+                self.runtime.remove(prog.program)
                 prog.program = None
         for view in self.maps.values():
-            self.runtime.objects.remove(view.map)
+            self.runtime.remove(view.map)
         self.maps.clear()
 
     def __enter__(self) -> InstantiatedObject:
@@ -180,15 +193,19 @@ def instantiate(obj: Object, *, programs: Iterable[str] | None = None, runtime: 
     """
     rt = runtime or Runtime()
     inst = InstantiatedObject(obj, rt)
+    inst.heap = _heap(obj, rt, inst.warnings)
     for name, spec in obj.maps.items():
         inst.maps[name] = MapView(_create(rt, spec), rt.ncpus if _percpu(spec.map_type) else 0)
+        if inst.heap is not None:
+            _attach(inst.heap, spec, inst.maps[name].map)
     for name, spec in obj.maps.items():
         if spec.map_type in MAP_IN_MAP:
             _fill(spec, inst.maps[name].map, {i: inst.maps[t].map.fd for i, t in spec.init_slots.items()})
     kconfig = next((n for n, s in obj.maps.items() if s.kind is MapKind.KCONFIG), None)
     map_fds = {name: view.map.fd for name, view in inst.maps.items()}
+    kfuncs = _Kfuncs.of(obj, rt, inst.heap)
     for prog in select_programs(obj, programs):
-        inst.programs[prog.name] = _load(rt, prog, map_fds, kconfig)
+        inst.programs[prog.name] = _load(rt, prog, map_fds, kconfig, kfuncs)
     for name, spec in obj.maps.items():
         if spec.map_type == MapType.PROG_ARRAY:
             loaded = {i: inst.programs[p].program.fd for i, p in spec.init_slots.items()
@@ -232,16 +249,64 @@ def _fill(spec: MapSpec, bpf_map: BpfMap, slots: dict[int, int]) -> None:
             raise InstantiateError(f"map '{spec.name}': filling slot [{index}]: {err.message}") from None
 
 
-def _load(rt: Runtime, prog: Program, map_fds: dict[str, int], kconfig: str | None) -> InstantiatedProgram:
+def _heap(obj: Object, rt: Runtime, warnings: list[str]) -> Heap | None:
+    if obj.btf is None:
+        return None
+    try:
+        return Heap(rt.memory, obj.btf, legacy_contains=rt.profile.contains_prefix == LEGACY_CONTAINS,
+                    locks=rt.env.locks)
+    except BtfRecordError as err:  # BPF_BTF_LOAD would refuse it: no local kptrs, kfunc calls need the kernel
+        warnings.append(f"BTF: {err.message}: bpf_obj_new and the graph kfuncs are not available")
+        return None
+
+
+def _attach(heap: Heap, spec: MapSpec, bpf_map: BpfMap) -> None:
+    value_type = spec.btf_value_type or spec.value_type_id
+    if not value_type:
+        return
+    try:
+        heap.attach(bpf_map, value_type)
+    except BtfRecordError as err:
+        raise InstantiateError(f"map '{spec.name}': {err.message}") from None
+
+
+@dataclass(frozen=True)
+class _Kfuncs:
+    """The kfuncs of the runtime's profile bound to the object's heap, and the id each call carries.
+
+    The ids are ``numbered(profile)``'s, not the running kernel's: a runtime
+    program never meets the kernel, and the ids stay the same on every host.
+    """
+
+    externs: dict[str, ResolvedExtern]  # the object's kfunc externs the profile has, resolved to their ids
+    resolver: KfuncResolver | None
+
+    @classmethod
+    def of(cls, obj: Object, rt: Runtime, heap: Heap | None) -> _Kfuncs:
+        if heap is None:
+            return cls({}, None)
+        numbers = numbered(rt.profile)
+        ids = {name: tid for tid, name in numbers.items()}
+        externs = {name: ResolvedExtern(ext, found=KernelType(essential_name(name), ids[essential_name(name)]))
+                   for name, ext in obj.externs.items() if essential_name(name) in ids}  # fmt: skip
+        return cls(externs, KfuncResolver(kfunc_table(rt.profile, rt.env, heap), numbers))
+
+    def lacks(self, reloc: Reloc) -> bool:
+        """Whether ``reloc`` (a kfunc call or ksym use) is not one of these kfuncs: then it needs a kernel."""
+        return reloc.kind is not RelocKind.KFUNC_CALL or reloc.target not in self.externs
+
+
+def _load(rt: Runtime, prog: Program, map_fds: dict[str, int], kconfig: str | None,
+          kfuncs: _Kfuncs) -> InstantiatedProgram:  # fmt: skip
     made = InstantiatedProgram(prog.name, prog.section, prog.prog_type, rt)
-    kernel_only = next((r for r in prog.relocs if r.kind in _NEEDS_KERNEL), None)
+    kernel_only = next((r for r in prog.relocs if r.kind in _NEEDS_KERNEL and kfuncs.lacks(r)), None)
     if kernel_only is not None:
         made.message = (f"{_NEEDS_KERNEL[kernel_only.kind]} '{kernel_only.target}' at insn {kernel_only.insn_idx} "
                         "needs the kernel (use --target kernel)")
         return made
     try:
-        insns = relocate(prog, map_fds, {}, FdArray(), kconfig_map=kconfig)
-        made.program = rt.load(insns, name=prog.name)
+        insns = relocate(prog, map_fds, kfuncs.externs, FdArray(), kconfig_map=kconfig)
+        made.program = rt.load(insns, name=prog.name, resolve_kfunc=kfuncs.resolver)
     except PybpfError as err:
         made.message = str(err)
     return made

@@ -7,13 +7,14 @@ one (the same one: a deadlock), unlocking a lock it does not hold, and exiting
 with a lock held are faults.  The lock word (4 bytes, 4-aligned, inside a
 writable map value) reads 1 while held and 0 otherwise, and each word has its
 own ``threading.Lock``, so that runs in other threads sharing the runtime wait
-for each other as CPUs would.
+for each other as CPUs would; ``contended`` counts the times one did.
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from pybpf.errors import VmFault
@@ -35,7 +36,10 @@ class HeldLock:
 class SpinLocks:
     """Every lock word any run of the runtime has used, by guest address."""
 
+    acquisitions: int = 0  # bpf_spin_lock calls that took a lock
+    contended: int = 0  # of those, the ones that found it held by another run and waited
     _locks: dict[int, threading.Lock] = field(default_factory=dict)
+    _holders: dict[int, int] = field(default_factory=dict)  # lock address -> the thread holding it
     _guard: threading.Lock = field(default_factory=threading.Lock)
 
     def _lock_of(self, addr: int) -> threading.Lock:
@@ -52,8 +56,14 @@ class SpinLocks:
         region = memory.find(addr, LOCK_SIZE, True)
         if region.kind not in _LOCKABLE:
             raise VmFault(f"bpf_spin_lock at {addr:#x}: the lock must be in a map value, not in {region.describe()}")
-        if not self._lock_of(addr).acquire(timeout=WAIT_SECONDS):
+        lock = self._lock_of(addr)
+        waited = not lock.acquire(blocking=False)
+        if waited and not lock.acquire(timeout=WAIT_SECONDS):
             raise VmFault(f"bpf_spin_lock at {addr:#x}: held elsewhere for {WAIT_SECONDS} s (deadlock?)")
+        with self._guard:
+            self.acquisitions += 1
+            self.contended += waited
+            self._holders[addr] = threading.get_ident()
         memory.store(addr, LOCK_SIZE, 1)
         held.addr = addr
 
@@ -69,6 +79,31 @@ class SpinLocks:
         if held.addr is None:
             return
         addr, held.addr = held.addr, None
+        self._let_go(memory, addr)
+
+    def _let_go(self, memory: Memory, addr: int) -> None:
         with contextlib.suppress(VmFault):  # the map value may have gone away; the lock must still be freed
             memory.store(addr, LOCK_SIZE, 0)
+        with self._guard:
+            self._holders.pop(addr, None)
         self._lock_of(addr).release()
+
+    @contextlib.contextmanager
+    def holding(self, memory: Memory, addr: int) -> Iterator[None]:
+        """The lock at ``addr`` held by the runtime itself, as the kernel holds a value's lock to drain its lists."""
+        with self._guard:
+            mine = self._holders.get(addr) == threading.get_ident()
+        if mine:
+            raise VmFault(f"freeing the collections guarded by the bpf_spin_lock at {addr:#x}, which this program "
+                          "holds: deadlock")  # fmt: skip
+        if not self._lock_of(addr).acquire(timeout=WAIT_SECONDS):
+            raise VmFault(f"freeing the collections guarded by the bpf_spin_lock at {addr:#x}: held elsewhere for "
+                          f"{WAIT_SECONDS} s (deadlock?)")  # fmt: skip
+        with self._guard:
+            self._holders[addr] = threading.get_ident()
+        try:
+            with contextlib.suppress(VmFault):
+                memory.store(addr, LOCK_SIZE, 1)
+            yield
+        finally:
+            self._let_go(memory, addr)

@@ -20,6 +20,7 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from pybpf.abi.profiles import LINUX_6_18, Profile, profile
 from pybpf.errors import InputError, VmFault
 from pybpf.isa.insn import Insn
 from pybpf.runtime.clock import Clock, SystemClock
@@ -31,10 +32,11 @@ from pybpf.runtime.maps.fd_maps import OUTER_TYPES
 from pybpf.runtime.maps.registry import create_map
 from pybpf.runtime.objects import ObjectTable
 from pybpf.runtime.program import Program, make_resolver
+from pybpf.runtime.shared_memory import SharedMemory
 from pybpf.vm.decode import KfuncResolver
 from pybpf.vm.helpers import HelperTable
 from pybpf.vm.interp import DEFAULT_BUDGET, Interpreter, Outcome
-from pybpf.vm.memory import Memory, Region, RegionKind
+from pybpf.vm.memory import Region, RegionKind
 
 
 class Runtime:
@@ -42,15 +44,20 @@ class Runtime:
 
     def __init__(self, *, ncpus: int = 1, cpu: int = 0, seed: int | None = None, clock: Clock | None = None,
                  budget: int = DEFAULT_BUDGET, strict_alignment: bool = False,
-                 executor: Callable[..., Any] = Interpreter):  # fmt: skip
-        # ``executor`` runs each loaded program, made with Interpreter's arguments (see ``pybpf.jit.tiers``)
+                 executor: Callable[..., Any] = Interpreter, abi: str | Profile = LINUX_6_18.name):  # fmt: skip
+        # ``executor`` runs each loaded program, made with Interpreter's arguments (see ``pybpf.jit.tiers``);
+        # ``abi`` is the kfunc profile of local kptrs and graph collections programs call (``pybpf.abi``)
         if ncpus < 1 or not 0 <= cpu < ncpus:
             raise InputError(f"cpu {cpu} must be one of the {ncpus} CPUs (ncpus >= 1)")
+        try:
+            self.profile = abi if isinstance(abi, Profile) else profile(abi)
+        except KeyError as err:
+            raise InputError(str(err.args[0])) from None
         self.ncpus = ncpus
         self.cpu = cpu
         self.budget = budget
         self.executor = executor
-        self.memory = Memory(strict_alignment=strict_alignment)
+        self.memory = SharedMemory(strict_alignment=strict_alignment)  # runs in several threads may share it
         self.objects = ObjectTable()
         self.env = ExecEnv(self.memory, self.objects, ncpus, clock or SystemClock(), random.Random(seed),
                            SpinLocks())  # fmt: skip
@@ -81,6 +88,11 @@ class Runtime:
         self.objects.remove(obj)
         if isinstance(obj, BpfMap):
             obj.release()
+
+    def close(self) -> None:
+        """Tear the runtime down: every map released (what their values hold freed), every program dropped."""
+        for obj in self.objects.objects():
+            self.remove(obj)  # type: ignore[arg-type]
 
     @property
     def maps(self) -> list[BpfMap]:

@@ -14,7 +14,7 @@ from functools import partial
 
 from pybpf.isa.helper_names import HELPER_NAMES
 from pybpf.runtime.context import ExecEnv
-from pybpf.runtime.helpers import control, maps, ringbuf, spinlock, system
+from pybpf.runtime.helpers import control, kptr, maps, ringbuf, spinlock, system
 from pybpf.vm.helpers import HelperTable
 
 
@@ -51,6 +51,7 @@ RUNTIME_HELPERS: tuple[RuntimeHelper, ...] = (
     RuntimeHelper("bpf_ringbuf_query", ringbuf.ringbuf_query, 2),
     RuntimeHelper("bpf_for_each_map_elem", control.for_each_map_elem, 4),
     RuntimeHelper("bpf_loop", control.loop, 4),
+    RuntimeHelper("bpf_kptr_xchg", kptr.kptr_xchg, 2),
 )
 
 

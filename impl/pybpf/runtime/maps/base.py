@@ -37,6 +37,7 @@ from typing import ClassVar, Protocol
 
 from pybpf.abi.uapi import ElemFlags, MapFlags, MapType
 from pybpf.errors import InputError, PybpfError, VmFault
+from pybpf.runtime.maps.fields import SpecialFields
 from pybpf.vm.memory import Memory, Region, RegionKind
 
 ENOTSUPP = 524  # the kernel's internal "not supported": bpf(2) hands it to user space as is
@@ -165,6 +166,7 @@ class BpfMap:
         self.frozen = False
         self.id = 0  # assigned by the runtime's object table
         self.fd = -1
+        self.fields: SpecialFields | None = None  # from the value's BTF, when the loader knows it (see fields.py)
 
     # ------------------------------------------------------------ creation
 

@@ -65,22 +65,41 @@ class Values:
 
     def write_prog(self, elem: Element, value: bytes) -> None:
         """A program's update: the running CPU's slot only (the others keep theirs)."""
-        elem.slots[self.cpu_slot()][: self.owner.value_size] = value
+        self._write(elem, self.cpu_slot(), value)
 
     def write_sys(self, elem: Element, value: bytes) -> None:
         """A bpf(2) update: every slot, from the syscall's layout."""
-        for n, slot in enumerate(elem.slots):
-            slot[:] = value[n * self.slot_size : (n + 1) * self.slot_size]
+        for n in range(self.nslots):
+            self._write(elem, n, value[n * self.slot_size : (n + 1) * self.slot_size])
+
+    def _write(self, elem: Element, at: int, value: bytes) -> None:
+        slot, fields = elem.slots[at], self.owner.fields
+        if fields is None:
+            slot[: len(value)] = value
+            return
+        size = self.owner.value_size
+        fields.copy(slot, value[:size])  # around the special fields, then free what the old value held
+        slot[size : len(value)] = value[size:]
+        region = elem.regions[at]
+        if region is not None:  # a value no program has seen holds nothing
+            fields.release(region)
 
     def read_sys(self, elem: Element) -> bytes:
-        return b"".join(elem.slots)
+        fields = self.owner.fields
+        if fields is None:
+            return b"".join(elem.slots)
+        size = self.owner.value_size
+        return b"".join(fields.zeroed(bytes(slot[:size])) + bytes(slot[size:]) for slot in elem.slots)
 
     def zeros_sys(self) -> bytes:
         return bytes(self.sys_size)
 
     def drop(self, elem: Element) -> None:
-        """The element is gone: unmap its regions so that kept pointers fault."""
+        """The element is gone: free what its special fields hold, unmap its regions so that kept pointers fault."""
+        fields = self.owner.fields
         for n, region in enumerate(elem.regions):
             if region is not None:
+                if fields is not None:
+                    fields.release(region)
                 self.owner.memory.remove(region)
                 elem.regions[n] = None
