@@ -36,7 +36,7 @@ def test_one_clear_error(corpus, case, vmlinux):
     with pytest.raises(InputError) as err:
         open_object(path, target_btf=vmlinux if needs_target else None)
     text = str(err.value)
-    assert text.startswith(f"{path}: "), text
+    assert text.startswith(f"{path}:"), text
     assert message in text and place in text, text
     assert "\n" not in text
 

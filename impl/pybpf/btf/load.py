@@ -8,6 +8,7 @@ loader lives elsewhere; here only the ``.BTF`` section is taken out.
 from __future__ import annotations
 
 import io
+import struct
 from pathlib import Path
 
 from elftools.common.exceptions import ELFError
@@ -21,6 +22,9 @@ SYSFS_BTF = Path("/sys/kernel/btf")
 VMLINUX_BTF = SYSFS_BTF / "vmlinux"
 ELF_MAGIC = b"\x7fELF"
 BTF_SECTION = ".BTF"
+# What pyelftools raises on malformed input (truncation is a ValueError, a bad table an IndexError...).
+_ELF_ERRORS = (ELFError, ValueError, OSError, struct.error, IndexError, KeyError, UnicodeDecodeError, OverflowError,
+               EOFError, AssertionError)
 
 
 def default_base(path: str | Path) -> Path | None:
@@ -45,8 +49,11 @@ def btf_section(data: bytes, file: str | None = None) -> bytes:
         section = elf.get_section_by_name(BTF_SECTION)
         if section is None:
             raise BtfError(f"no {BTF_SECTION} section in this ELF object", file=file)
+        if section["sh_offset"] + section["sh_size"] > len(data):  # pyelftools fails on huge values
+            raise BtfError(f"section data ({section['sh_size']:#x} bytes at file offset {section['sh_offset']:#x}) "
+                           "runs past the end of the file", file=file, place=f"section '{BTF_SECTION}'")
         return section.data()
-    except (ELFError, ValueError, OSError) as err:  # pyelftools reports truncation as ValueError too
+    except _ELF_ERRORS as err:
         raise BtfError(f"not a readable ELF object: {err}", file=file) from None
 
 

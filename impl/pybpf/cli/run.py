@@ -2,9 +2,9 @@
 
 Loads the object into pybpf's runtime (as ``pybpf load --target pybpf``),
 runs one program on the chosen executor ``N`` times and prints its r0, the
-mean time of a run and the BPF instructions it executed (the interpreter and
-pyjit count them; machine code run under unicorn cannot).  Without ``--data``
-or ``--ctx`` the input is empty.  Exit status: 0 the program ran, 1 it
+mean time of a run and the BPF instructions it executed (every tier counts
+them: machine code only when asked, as here, with an add per basic block).
+Without ``--data`` or ``--ctx`` the input is empty.  Exit status: 0 the program ran, 1 it
 faulted (one line naming the pc and instruction), 2 bad input.
 """
 
@@ -15,6 +15,7 @@ import sys
 
 from pybpf.errors import DataFileError, InputError, VmFault
 from pybpf.jit.tiers import ARCHES, Tier, executor_factory, host_arch
+from pybpf.vm.interp import DEFAULT_BUDGET
 
 EXIT_OK, EXIT_FAULT, EXIT_USAGE = 0, 1, 2
 
@@ -35,6 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source.add_argument("--data", metavar="FILE", help="the packet (raw bytes) the program runs on")
     source.add_argument("--ctx", metavar="FILE", help="the context (raw bytes) the program gets in r1")
     parser.add_argument("--repeat", type=int, default=1, metavar="N", help="runs to average over (default 1)")
+    parser.add_argument("--budget", type=int, default=DEFAULT_BUDGET, metavar="N",
+                        help="stop a run (a fault, exit 1) after N BPF instructions: a program that does not "
+                             f"terminate cannot hang the command (default {DEFAULT_BUDGET}; interp and pyjit)")
     parser.set_defaults(func=run)
 
 
@@ -55,13 +59,16 @@ def run(args: argparse.Namespace) -> int:
 
     if args.repeat < 1:
         raise InputError(f"--repeat must be at least 1, not {args.repeat}")
+    if args.budget < 1:
+        raise InputError(f"--budget must be at least 1, not {args.budget}")
     if args.arch is not None and args.tier != Tier.JIT:
         raise InputError(f"--arch {args.arch} needs --tier jit (the {args.tier} tier runs no machine code)")
     data, ctx = _read(args.data, "packet") or b"", _read(args.ctx, "context")
     opened = open_object(args.object)
     _check_program(opened.programs, args.prog, args.object)
-    factory = executor_factory(args.tier, args.arch)
-    with instantiate(opened.object, programs=[args.prog], runtime=Runtime(executor=factory)) as inst:
+    factory = executor_factory(args.tier, args.arch, count_insns=True)
+    runtime = Runtime(executor=factory, budget=args.budget)
+    with instantiate(opened.object, programs=[args.prog], runtime=runtime) as inst:
         prog = next(p for p in inst.programs.values() if args.prog in (p.name, p.section))
         if not prog.ok:
             raise InputError(f"program '{prog.name}' cannot run on the {_tier_name(args)} tier: {prog.message}",

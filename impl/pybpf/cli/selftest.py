@@ -53,6 +53,9 @@ def add_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--report-json", metavar="FILE", help="also write report.json to FILE")
     p.add_argument("--reports", metavar="DIR", help="directory for all reports (default reports/)")
     p.add_argument("-x", "--exitfirst", action="store_true", help="stop at the first failure")
+    p.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="fail a program whose verification by pybpf takes longer (\"timed out after N s\"); "
+                        "the run goes on")
     p.add_argument("--junitxml", metavar="FILE", help="pytest's own JUnit XML, besides ours")
     p.add_argument("--merge", nargs="+", metavar="REPORT", help="merge these report.json files instead of running")
 
@@ -110,6 +113,10 @@ def pytest_argv(args: argparse.Namespace, paths: Sequence[str], extra: Sequence[
             argv += [option, value]
     if args.exitfirst:
         argv.append("-x")
+    if args.timeout is not None:
+        if not args.timeout > 0:
+            raise InputError(f"--timeout {args.timeout:g}: want a positive number of seconds")
+        argv.append(f"--bpf-timeout={args.timeout:g}")
     argv += _jobs(args.jobs, extra)
     return [*argv, *extra, *paths]
 

@@ -146,15 +146,21 @@ def _check_ident(data: bytes, file: str) -> bool:
     return little
 
 
-def _section(elf: ELFFile, index: int, file: str) -> ElfSection:
+def _section(elf: ELFFile, index: int, file: str, file_size: int, names_size: int) -> ElfSection:
     with _guard(file, f"section #{index} header"):
         sec = elf.get_section(index)
         hdr = sec.header
         name = sec.name
+    if hdr["sh_name"] >= names_size:  # pyelftools would make it '' and the reader a section with no name
+        raise ObjectError(f"name offset {hdr['sh_name']:#x} past the end of the section name table "
+                          f"(size {names_size:#x})", file=file, place=f"section #{index} header")
     place = at(name or f"#{index}")
     stype = hdr["sh_type"] if isinstance(hdr["sh_type"], str) else f"SHT_{hdr['sh_type']:#x}"
     data = b""
     if stype != "SHT_NOBITS" and hdr["sh_size"]:
+        if hdr["sh_offset"] + hdr["sh_size"] > file_size:  # before reading: pyelftools fails on huge values
+            raise ObjectError(f"section data ({hdr['sh_size']:#x} bytes at file offset {hdr['sh_offset']:#x}) "
+                              f"runs past the end of the file", file=file, place=place)
         with _guard(file, place):
             data = sec.data()
         if len(data) != hdr["sh_size"]:
@@ -223,7 +229,8 @@ def read_elf(data: bytes, file: str) -> ElfObject:
         if count and not 0 < shstrndx < count:
             raise ObjectError(f"section name table index {shstrndx} out of range", file=file,
                               place=in_header(0x3E))
-    sections = [_section(elf, i, file) for i in range(count)]
+        names_size = elf.get_section(shstrndx).header["sh_size"] if count else 0
+    sections = [_section(elf, i, file, len(data), names_size) for i in range(count)]
     symtabs = [s for s in sections if s.type == "SHT_SYMTAB"]
     if not symtabs:
         raise ObjectError("no symbol table (stripped object?)", file=file, place=in_header(_E_SHOFF))

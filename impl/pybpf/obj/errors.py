@@ -9,12 +9,8 @@ class ObjectError(InputError):
     """A BPF ELF object that cannot be read the way libbpf reads it.
 
     ``place`` is ``section 'xdp' offset 0x28`` (or ``ELF header offset 0x12``);
-    the text reads ``obj.o: section 'xdp' offset 0x28: <what is wrong>``.
+    the text reads ``obj.o:section 'xdp' offset 0x28: <what is wrong>``, the family's ``file:place:``.
     """
-
-    def __str__(self) -> str:
-        where = ": ".join(p for p in (self.file, self.place) if p)
-        return f"{where}: {self.message}" if where else self.message
 
 
 def at(section: str, offset: int = 0) -> str:

@@ -70,7 +70,11 @@ VALUE_KEYS = COUNTED_KEYS | frozenset({
 
 
 class AnnotationError(InputError):
-    """A malformed test annotation; the message names the program and the tag."""
+    """A malformed test annotation; the message names the program and the tag (``tag``, where one is to blame)."""
+
+    def __init__(self, message: str, *, tag: Tag | None = None, **kw):
+        super().__init__(message, **kw)
+        self.tag = tag
 
 
 class Encoding(StrEnum):
@@ -285,7 +289,7 @@ class _Builder:
     flag_ops: list[tuple[int, bool]] = field(default_factory=list)
 
     def fail(self, tag: Tag, why: str) -> AnnotationError:
-        return AnnotationError(f"program '{self.program}': {why} (tag '{tag.raw}')", file=self.file)
+        return AnnotationError(f"program '{self.program}': {why} (tag '{tag.raw}')", file=self.file, tag=tag)
 
     def sub(self, unpriv: bool) -> _Sub:
         self.modes.add("unpriv" if unpriv else "priv")
@@ -401,13 +405,33 @@ def _check_tag(tag: Tag, program: str, file: str | None) -> bool:
     where = f"program '{program}'"
     if tag.key in FLAG_KEYS:
         if tag.value is not None:
-            raise AnnotationError(f"{where}: '{tag.key}' takes no value (tag '{tag.raw}')", file=file)
+            raise AnnotationError(f"{where}: '{tag.key}' takes no value (tag '{tag.raw}')", file=file, tag=tag)
         return True
     if tag.key in VALUE_KEYS:
         if tag.value is None:
-            raise AnnotationError(f"{where}: '{tag.key}' needs a value (tag '{tag.raw}')", file=file)
+            raise AnnotationError(f"{where}: '{tag.key}' needs a value (tag '{tag.raw}')", file=file, tag=tag)
         return True
-    raise AnnotationError(f"{where}: unknown test annotation '{tag.key}' (tag '{tag.raw}')", file=file)
+    raise AnnotationError(f"{where}: unknown test annotation '{tag.key}' (tag '{tag.raw}')", file=file, tag=tag)
+
+
+def source_line(source: str, program: str, tag: Tag | None = None) -> int | None:
+    """The line of ``source`` an error about ``program``'s annotation points at: the line above the
+    function's definition that holds ``tag``'s text, else the definition's own line (None: not found).
+
+    BTF keeps no source position for a decl tag, so the text is searched: a definition starts at
+    column 0 (``int prog(...)``, ``__naked void prog(void)``), its annotations follow its ``SEC()``.
+    """
+    lines = source.splitlines()
+    define = re.compile(rf"^\S.*\b{re.escape(program)}\s*\(")
+    at = next((i for i, line in enumerate(lines) if define.match(line)), None)
+    if at is None:
+        return None
+    if tag is not None and tag.value:
+        start = next((i for i in range(at - 1, -1, -1) if "SEC(" in lines[i]), 0)
+        hit = next((i for i in range(start, at) if tag.value in lines[i]), None)
+        if hit is not None:
+            return hit + 1
+    return at + 1
 
 
 def build_spec(tags: list[Tag], program: str, *, arch: str, encoding: Encoding = Encoding.PLAIN,

@@ -315,7 +315,7 @@ def _helper_ids(insns: list) -> set[int]:
 
 
 def pybpf_attempt(case: Case, *, verify: Verify | None, arch: str) -> Attempt:
-    from pybpf.harness.verify import NEEDS_KERNEL, pybpf_inputs
+    from pybpf.harness.verify import NEEDS_KERNEL, pybpf_inputs, verify_context
 
     target = TargetName.PYBPF
     prog = case.program
@@ -335,7 +335,7 @@ def pybpf_attempt(case: Case, *, verify: Verify | None, arch: str) -> Attempt:
         try:
             insns, descs = pybpf_inputs(case.obj, prog)
             verdict = verify(insns, prog_type=prog.prog_type, maps=descs, log_level=case.spec.log_level or 1,
-                             unpriv=case.run.unpriv)
+                             unpriv=case.run.unpriv, **verify_context(case.obj, prog=prog))
         except PybpfError as err:
             return _skip(target, f"pybpf's verifier cannot judge it: {err}")
         verify_s = time.perf_counter() - started

@@ -194,7 +194,8 @@ def arch_lists(directory: str | Path, arch: str | None) -> tuple[list[TestList],
     out: tuple[list[TestList], list[TestList]] = ([], [])
     for kind, into in ((DENYLIST, out[0]), (ALLOWLIST, out[1])):
         names = [kind] + ([f"{kind}.{s}" for s in suffixes(arch)] if arch else [])
-        into.extend(load_list(base / n) for n in names if (base / n).is_file())
+        # exists(), not is_file(): a list that is there but cannot be read must not be skipped silently
+        into.extend(load_list(base / n) for n in names if (base / n).exists())
     return out
 
 

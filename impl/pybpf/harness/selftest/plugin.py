@@ -35,7 +35,7 @@ from pybpf.harness.selftest import arch as arches
 from pybpf.harness.selftest.build import KERNEL_BTF
 from pybpf.harness.selftest.execute import TargetName, Verify, execution_tier, find_verifier
 from pybpf.harness.selftest.lists import Selector, selector_for
-from pybpf.harness.selftest.plugin_items import SelftestFile, SelftestItem, test_name
+from pybpf.harness.selftest.plugin_items import SelftestFile, SelftestItem, test_name, with_timeout
 from pybpf.harness.selftest.reports import table, write_reports
 from pybpf.harness.selftest.results import ItemResult, from_json, to_json_obj, write_json
 
@@ -58,12 +58,14 @@ class SelftestState:
     reports_dir: Path | None
     report_json: Path | None
     explicit: tuple[Path, ...]  # paths given on the command line
+    timeout: float | None = None  # seconds one verification by pybpf may take
     results: list[ItemResult] = field(default_factory=list)
     crashed: list[str] = field(default_factory=list)
 
     @cached_property
     def verify(self) -> Verify | None:
-        return find_verifier()
+        found = find_verifier()
+        return found if found is None or self.timeout is None else with_timeout(found, self.timeout)
 
     def target_btf(self) -> Btf | None:
         return self._btf
@@ -114,6 +116,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--bpf-reports", metavar="DIR", default=None,
                     help="write report.json, junit.xml, summary.md, report.html here (default: ROOTDIR/reports)")
     group.addoption("--bpf-report-json", metavar="FILE", default=None, help="also write report.json to FILE")
+    group.addoption("--bpf-timeout", metavar="SECONDS", type=float, default=None,
+                    help="fail a program whose verification by pybpf takes longer than SECONDS")
     group.addoption("--bpf-btf", metavar="FILE", default=None,
                     help=f"target BTF for CO-RE and the generated vmlinux.h (default: {KERNEL_BTF})")
 
@@ -151,7 +155,8 @@ def pytest_configure(config: pytest.Config) -> None:
         rootpath=config.rootpath, target=TargetName(opt.bpf_target), archs=archs,
         host_arch=host_arch(), include_dirs=tuple(Path(d).resolve() for d in opt.bpf_include),
         selectors=selectors, btf_path=btf if btf.is_file() else None, reports_dir=reports,
-        report_json=Path(opt.bpf_report_json) if opt.bpf_report_json else None, explicit=explicit)
+        report_json=Path(opt.bpf_report_json) if opt.bpf_report_json else None, explicit=explicit,
+        timeout=opt.bpf_timeout)
     if not hasattr(config, "workerinput"):  # an xdist worker's results reach the controller in its reports
         config.pluginmanager.register(Gatherer(config), "pybpf-selftest-gatherer")
     if config.pluginmanager.hasplugin("xdist"):

@@ -24,8 +24,8 @@ import pytest
 
 from pybpf.errors import PybpfError
 from pybpf.harness.selftest import build
-from pybpf.harness.selftest.annotations import RunSpec, TestSpec, read_tags, test_spec
-from pybpf.harness.selftest.execute import Attempt, Case, attempt
+from pybpf.harness.selftest.annotations import RunSpec, TestSpec, read_tags, source_line, test_spec
+from pybpf.harness.selftest.execute import Attempt, Case, Verify, attempt
 from pybpf.harness.selftest.lists import Decision, Verdict
 from pybpf.harness.selftest.results import Durations, ItemResult, Status
 from pybpf.obj import Object, open_object
@@ -43,6 +43,21 @@ class SelftestFailure(Exception):
         super().__init__(report)
         self.report = report
         self.log = log
+
+
+def with_timeout(verify: Verify, seconds: float) -> Verify:
+    """``verify`` stopped after ``seconds``: a ``SelftestFailure`` "timed out after N s" (not a verdict, so an
+    expected ``__failure`` cannot pass by it; the runner's own errors would make it a skip)."""
+    from pybpf.harness.verify import timed_out
+    from pybpf.verifier.env import VerifierTimeout
+
+    def bounded(*args, **kw):
+        try:
+            return verify(*args, deadline=time.monotonic() + seconds, **kw)
+        except VerifierTimeout as err:
+            raise SelftestFailure(f"pybpf's verifier {timed_out(seconds)} ({err})") from None
+
+    return bounded
 
 
 def test_name(path: Path) -> str:
@@ -152,8 +167,12 @@ class ProgramItem(SelftestItem):
             self.result = self._result(Status.SKIPPED, why)
             self.skip(why)
         state = self.state
-        got = attempt(Case(self.obj, spec, plan.run, self.auxiliary), state.target, arch=plan.arch,
-                      host_arch=state.host_arch, verify=state.verify)
+        try:
+            got = attempt(Case(self.obj, spec, plan.run, self.auxiliary), state.target, arch=plan.arch,
+                          host_arch=state.host_arch, verify=state.verify)
+        except SelftestFailure as timeout:
+            self.result = self._result(Status.FAILED, timeout.report)
+            raise
         self.result = self._result(got.status, got.reason, got)
         if got.status is Status.SKIPPED:
             self.skip(got.reason)
@@ -217,6 +236,15 @@ class SelftestFile(pytest.File):
             obj = open_object(built.object, target_btf=state.target_btf())
         return obj, built.seconds
 
+    def _locate(self, err: PybpfError, program: str) -> PybpfError:
+        """``err`` with the source line of the annotation at fault, where the source shows it."""
+        try:
+            source = self.path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return err
+        line = source_line(source, program, getattr(err, "tag", None))
+        return err if line is None else err.located(place=str(line))
+
     def _programs(self, state: SelftestState, obj: Object, rel: str, compile_s: float) -> Iterator[pytest.Item]:
         if not is_annotated(obj):
             return  # a program file of a C test (test_progs' prog_tests/), not a declarative one
@@ -230,7 +258,7 @@ class SelftestFile(pytest.File):
                     spec = test_spec(obj.btf, name, arch=arch, file=rel, prog_type=prog.prog_type)
                 except PybpfError as err:
                     decision = state.selectors[arch].decide(test, (name,))
-                    plans.append((name, ItemPlan(None, None, arch, False, decision, str(err))))
+                    plans.append((name, ItemPlan(None, None, arch, False, decision, str(self._locate(err, name)))))
                     continue
                 if spec.auxiliary:
                     auxiliary.append(name)

@@ -224,7 +224,8 @@ def _stats(obj: Any, where: str) -> VerifierStats | None:
     if obj is None:
         return None
     names = {f.name for f in fields(VerifierStats)}
-    if not isinstance(obj, dict) or not set(obj) <= names or not isinstance(obj.get("processed_insns"), int):
+    if not isinstance(obj, dict) or not set(obj) <= names or not isinstance(obj.get("processed_insns"), int) or \
+            not all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in obj.values()):
         raise ReportError("'stats' is not verifier statistics", place=where)
     return VerifierStats(**obj)
 

@@ -1,0 +1,3 @@
+## name: imm
+mov %r0, 0x1ffffffffffffffff
+exit

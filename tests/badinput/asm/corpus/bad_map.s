@@ -1,0 +1,3 @@
+## name: maps
+## maps: hash:4:x:1
+exit

@@ -1,0 +1,3 @@
+## name: mem
+ldxw %r0, [%r1+
+exit

@@ -1,0 +1,3 @@
+## name: reg
+mov %r12, 0
+exit

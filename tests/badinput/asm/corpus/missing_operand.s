@@ -1,0 +1,3 @@
+## name: ops
+add %r0
+exit

@@ -1,0 +1,2 @@
+## name: u
+ÿþ exit

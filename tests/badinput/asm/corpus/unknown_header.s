@@ -1,0 +1,3 @@
+## name: hdr
+## prog_typ: xdp
+exit

@@ -1,0 +1,3 @@
+## name: lbl
+ja nowhere
+exit

@@ -1,0 +1,3 @@
+## name: pt
+## prog_type: no_such_type
+exit

@@ -1,0 +1,3 @@
+## name: good
+mov %r0, 0
+exit
