@@ -16,7 +16,7 @@ import sys
 from pybpf import __version__
 from pybpf.errors import PybpfError
 
-SUBCOMMANDS = ("selftest", "conformance", "verify", "load", "objdump", "btf", "gate", "series", "run")
+SUBCOMMANDS = ("selftest", "conformance", "verify", "load", "objdump", "btf", "gate", "series", "run", "fuzz")
 
 # Exit statuses: 0 all good, 1 a run found failures, 2 bad usage or bad input.
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
