@@ -91,6 +91,10 @@ extern int bpf_rbtree_add_impl(struct bpf_rb_root *root, struct bpf_rb_node *nod
 			       void *meta__ign, __u64 off) __ksym;
 extern struct bpf_rb_node *bpf_rbtree_remove(struct bpf_rb_root *root, struct bpf_rb_node *node) __ksym;
 extern struct bpf_rb_node *bpf_rbtree_first(struct bpf_rb_root *root) __ksym;
+/* Walking the tree (Linux 6.16+): non-owning references, NULL at a leaf. */
+extern struct bpf_rb_node *bpf_rbtree_root(struct bpf_rb_root *root) __ksym;
+extern struct bpf_rb_node *bpf_rbtree_left(struct bpf_rb_root *root, struct bpf_rb_node *node) __ksym;
+extern struct bpf_rb_node *bpf_rbtree_right(struct bpf_rb_root *root, struct bpf_rb_node *node) __ksym;
 
 /* Allocate an object of a type of the program's BTF; NULL when out of memory. */
 #define bpf_obj_new(type) ((type *)bpf_obj_new_impl(bpf_core_type_id_local(type), NULL))

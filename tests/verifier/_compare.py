@@ -56,7 +56,8 @@ class Summary:
 
 def run(p: Program, kernel: dict, log_level: int = 1) -> Outcome:
     try:
-        v = verify(p.insns, prog_type=p.prog_type, maps=p.maps, log_level=0 if p.heavy else log_level)
+        v = verify(p.insns, prog_type=p.prog_type, maps=p.maps, log_level=0 if p.heavy else log_level,
+                   func_info=p.func_info)
     except InternalError as e:
         return Outcome(p.name, kernel, None, note=str(e))
     return Outcome(p.name, kernel, v.ok, v.errno, v.first_error, v.insn_processed, v.log)

@@ -13,9 +13,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from _corpus import RECORDING, Program, load_corpus, with_map_fds
-from pybpf.errors import KernelError
-from pybpf.kernel import available, map_create, prog_load
+from _corpus import RECORDING, Program, load_corpus
+from pybpf.harness.asmprog import AsmProgram, load_in_kernel
+from pybpf.kernel import available
 from pybpf.kernel.vlog import verdict
 
 _TAIL_LINES = 30
@@ -23,20 +23,13 @@ _TAIL_LINES = 30
 
 def run_kernel(p: Program, log_level: int) -> dict:
     """Load ``p`` in the kernel (creating its maps) and return what it said."""
-    fds = [map_create(m.map_type, m.key_size, m.value_size, m.max_entries, map_flags=m.flags) for m in p.maps]
-    try:
-        insns = with_map_fds(p.insns, [int(f) for f in fds])
-        try:
-            with prog_load(insns, prog_type=p.prog_type, log_level=log_level) as loaded:
-                log, ok, errno = loaded.log, True, 0
-        except KernelError as e:
-            log, ok, errno = e.log, False, e.errno
-    finally:
-        for f in fds:
-            f.close()
+    res = load_in_kernel(AsmProgram(p.name, p.area, p.prog_type, p.maps, p.insns, prog_flags=p.prog_flags,
+                                    func_info=p.func_info),
+                         log_level)
+    log, ok = res.log, res.ok
     stats = [ln for ln in log.splitlines() if ln.startswith("processed ")]
     fields = stats[-1].split() if stats else []
-    return {"ok": ok, "errno": errno, "first_error": "" if ok else verdict(log),
+    return {"ok": ok, "errno": res.errno, "first_error": "" if ok else verdict(log),
             "insn_processed": int(fields[1]) if fields else -1, "stats": stats[-1] if stats else "", "log": log}
 
 

@@ -47,8 +47,9 @@ def outcomes(oracle) -> dict[str, Outcome]:
 
 def test_corpus_size_and_areas() -> None:
     areas = {p.area for p in PROGRAMS}
-    assert len(PROGRAMS) >= 150
-    assert {"alu", "stack", "ctx", "map", "packet", "jmp", "calls", "subprog", "cfg", "exit"} <= areas
+    assert len(PROGRAMS) >= 300
+    assert {"alu", "stack", "ctx", "map", "packet", "jmp", "calls", "subprog", "cfg", "exit", "helpers", "callbacks",
+            "progtypes", "maygoto"} <= areas
 
 
 @pytest.mark.parametrize("prog", PROGRAMS, ids=lambda p: f"{p.area}/{p.name}")
@@ -91,7 +92,8 @@ def test_level2_logs(oracle) -> None:
     assert len(chosen) >= 12
     same_lines = total_lines = identical = 0
     for p in chosen:
-        ours = _normalise(comparable_lines(verify(p.insns, prog_type=p.prog_type, maps=p.maps, log_level=2).log))
+        v = verify(p.insns, prog_type=p.prog_type, maps=p.maps, log_level=2, func_info=p.func_info)
+        ours = _normalise(comparable_lines(v.log))
         theirs = _normalise(comparable_lines(kernel[p.name]["log2"]))
         sm = difflib.SequenceMatcher(a=theirs, b=ours, autojunk=False)
         same = sum(b.size for b in sm.get_matching_blocks())
@@ -114,7 +116,8 @@ def test_level1_rejection_logs(oracle) -> None:
     same = 0
     for p in chosen:
         theirs = _normalise(kernel[p.name]["log"].splitlines())
-        ours = _normalise(verify(p.insns, prog_type=p.prog_type, maps=p.maps, log_level=1).log.splitlines())
+        ours = _normalise(verify(p.insns, prog_type=p.prog_type, maps=p.maps, log_level=1,
+                                   func_info=p.func_info).log.splitlines())
         if ours[-len(theirs):] == theirs:
             same += 1
         else:

@@ -319,3 +319,32 @@ def test_printing_round_trips(a):
     text = fmt(s)
     back = parse_scalar(text).scalar
     assert back == s or (s.is_const() and back == Scalar.const(s.const_value))
+
+
+# ---------------------------------------------------------------- constant folding
+
+_EDGES = st.sampled_from([0, 1, 2, 31, 32, 63, 64, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 1 << 63, (1 << 64) - 1])
+_VALUES = st.one_of(_EDGES, st.integers(0, (1 << 64) - 1))
+_FOLDED_OPS = st.sampled_from([AluOp.ADD, AluOp.SUB, AluOp.MUL, AluOp.AND, AluOp.OR, AluOp.XOR,
+                               AluOp.LSH, AluOp.RSH, AluOp.ARSH, AluOp.DIV, AluOp.MOD])
+
+
+@settings(max_examples=400, deadline=None)
+@given(op=_FOLDED_OPS, is64=st.booleans(), a=_VALUES, b=_VALUES)
+def test_constant_fold_equals_the_general_transfer(op, is64, a, b):
+    """The shortcut for two known operands gives exactly what the kernel's transfer functions give."""
+    from pybpf.verifier import scalar_alu
+
+    d = Scalar.const(a).reg()
+    scalar_alu.apply(d, op, is64, Scalar.const(b).reg())
+    assert Scalar.const(a).alu(op, is64, Scalar.const(b)) == Scalar.of(d)
+
+
+@given(v=_VALUES)
+def test_const_is_what_mark_known_leaves(v):
+    from pybpf.verifier.bounds import Reg, mark_known
+    from pybpf.verifier.tnum import UNKNOWN
+
+    r = Reg(UNKNOWN, 0, 0, 0, 0, 0, 0, 0, 0)
+    mark_known(r, v)
+    assert Scalar.const(v) == Scalar.of(r)

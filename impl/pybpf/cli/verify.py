@@ -15,8 +15,16 @@ from fnmatch import fnmatchcase
 
 from tabulate import tabulate
 
+from pybpf.abi.profiles import PROFILES
 from pybpf.errors import PybpfError
-from pybpf.harness.verify import ProgVerdict, verify_with_kernel, verify_with_pybpf
+from pybpf.harness.asmprog import read_asm_programs
+from pybpf.harness.verify import (
+    ProgVerdict,
+    verify_asm_with_kernel,
+    verify_asm_with_pybpf,
+    verify_with_kernel,
+    verify_with_pybpf,
+)
 from pybpf.obj import open_object
 
 COLUMNS = ("file", "program", "verdict", "total_insns", "total_states", "peak_states", "duration_us")
@@ -25,13 +33,18 @@ COLUMNS = ("file", "program", "verdict", "total_insns", "total_states", "peak_st
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("verify", help="verify an object's programs (veristat-like)", description=__doc__,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("objects", nargs="+", metavar="OBJ")
+    p.add_argument("objects", nargs="+", metavar="OBJ", help="BPF ELF objects, or assembler files (.s, the "
+                   "verifier corpus format: '## name:' and '## prog_type:' headers)")
     p.add_argument("--prog", action="append", metavar="GLOB", help="only programs whose name matches (repeatable)")
     p.add_argument("--log-level", type=int, default=1, metavar="N")
     p.add_argument("--unpriv", action="store_true", help="verify as an unprivileged user (pybpf target)")
     p.add_argument("--target", choices=("pybpf", "kernel", "both"), default="pybpf")
     p.add_argument("-o", "--output", choices=("table", "csv", "json"), default="table")
     p.add_argument("--log", action="store_true", help="include each program's verifier log")
+    p.add_argument("--abi", choices=tuple(PROFILES), default="linux-6.18",
+                   help="the kfunc ABI profile pybpf's verifier judges kfunc calls by (default linux-6.18)")
+    p.add_argument("--timeout", type=_seconds, metavar="SECONDS",
+                   help="stop pybpf's verification of a program after SECONDS (verdict 'timeout'); the run goes on")
     p.set_defaults(func=main)
 
 
@@ -40,6 +53,9 @@ def main(args: argparse.Namespace) -> int:
     rows: list[dict[str, ProgVerdict]] = []
     bad_input = False
     for path in args.objects:
+        if path.endswith(".s"):
+            bad_input |= _asm_rows(path, args, targets, rows)
+            continue
         try:
             obj = open_object(path)
         except PybpfError as err:
@@ -48,12 +64,13 @@ def main(args: argparse.Namespace) -> int:
             continue
         names = [n for n in obj.programs if not args.prog or any(fnmatchcase(n, g) for g in args.prog)]
         if not names:
-            print(f"pybpf: error: {path}: no program matches {', '.join(args.prog or [])}", file=sys.stderr)
+            print(f"pybpf: error: {path}: {_nothing_chosen(args.prog)}", file=sys.stderr)
             bad_input = True
         for name in names:
             row = {}
             if "pybpf" in targets:
-                row["pybpf"] = verify_with_pybpf(obj, name, log_level=args.log_level, unpriv=args.unpriv)
+                row["pybpf"] = verify_with_pybpf(obj, name, log_level=args.log_level, unpriv=args.unpriv,
+                                                 timeout=args.timeout, abi=args.abi)
             if "kernel" in targets:
                 row["kernel"] = verify_with_kernel(obj, name, log_level=args.log_level)
             rows.append(row)
@@ -62,6 +79,43 @@ def main(args: argparse.Namespace) -> int:
     failed = any(_disagree(r) for r in rows) if args.target == "both" else any(
         v.verdict != "success" for r in rows for v in r.values())
     return 2 if bad_input else (1 if failed else 0)
+
+
+def _nothing_chosen(globs: list[str] | None) -> str:
+    return f"no program matches {', '.join(globs)}" if globs else "no programs in it"
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"want a positive number of seconds, not {text!r}")
+    return value
+
+
+def _asm_rows(path: str, args: argparse.Namespace, targets: tuple[str, ...],
+              rows: list[dict[str, ProgVerdict]]) -> bool:
+    """The programs of an assembler file (the verifier corpus format) as rows; True on bad input."""
+    try:
+        progs = read_asm_programs(path)
+    except PybpfError as err:
+        print(f"pybpf: error: {err}", file=sys.stderr)
+        return True
+    chosen = [p for p in progs if not args.prog or any(fnmatchcase(p.name, g) for g in args.prog)]
+    if not chosen:
+        print(f"pybpf: error: {path}: {_nothing_chosen(args.prog)}", file=sys.stderr)
+        return True
+    for p in chosen:
+        row = {}
+        if "pybpf" in targets:
+            row["pybpf"] = verify_asm_with_pybpf(p, log_level=args.log_level, unpriv=args.unpriv,
+                                                 timeout=args.timeout)
+        if "kernel" in targets:
+            row["kernel"] = verify_asm_with_kernel(p, log_level=args.log_level)
+        rows.append(row)
+    return False
 
 
 def _disagree(row: dict[str, ProgVerdict]) -> bool:

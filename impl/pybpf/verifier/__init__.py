@@ -8,14 +8,18 @@ never runs anything.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from pybpf.abi.profiles import PROFILES
 from pybpf.abi.uapi import ProgType
+from pybpf.btf.graph import Btf
+from pybpf.btf.uapi import Kind as BtfKind
 from pybpf.errors import InputError
-from pybpf.isa.disasm import format_insn
+from pybpf.isa.disasm import VERIFIER_LOG, Symbols, format_insn, format_insn_line
 from pybpf.isa.insn import Insn
 from pybpf.isa.opcodes import Kind
 from pybpf.isa.validate import insn_spec
@@ -25,14 +29,17 @@ from pybpf.verifier.cfg import (
     check_subprogs,
     compute_live_registers,
     subprog_starts,
-    successors,
+    successor_lists,
 )
 from pybpf.verifier.core import do_check
 from pybpf.verifier.env import Env
+from pybpf.verifier.fields import check_map_prog_compatibility
 from pybpf.verifier.helper_protos import PROTOS
+from pybpf.verifier.kfuncs import check_kfunc_ids, check_kfuncs_eliminated, mark_callback_calls
+from pybpf.verifier.kfuncs import kernel_btf as kfunc_btf
 from pybpf.verifier.log import LOG_LEVEL2, VerifierLog
 from pybpf.verifier.messages import Rejection, rejection
-from pybpf.verifier.progtypes import PROG_TYPES
+from pybpf.verifier.progtypes import PROG_TYPES, UNPRIV_PROG_TYPES
 from pybpf.verifier.regs import MapDesc, RegState, RegType
 from pybpf.verifier.stackdepth import check_max_stack_depth
 from pybpf.verifier.state import InsnAux
@@ -77,14 +84,46 @@ def _helper_uses(insns: Sequence[Insn], specs) -> dict[int, int]:
     return uses
 
 
-def _live_block(insns: Sequence[Insn], specs, aux: list[InsnAux]) -> str:
+def _kfunc_calls(env: Env) -> list[int]:
+    return [pc for pc, spec in enumerate(env.specs) if spec is not None and spec.kind is Kind.CALL_KFUNC]
+
+
+def _kfunc_uses(env: Env) -> dict[int, int]:
+    """The registers each kfunc call reads: as many as its BTF prototype has parameters."""
+    calls = _kfunc_calls(env)
+    if not calls:
+        return {}
+    btf = kfunc_btf(env)
+    uses = {}
+    for pc in calls:
+        ins = env.insns[pc]
+        if not ins.off and 0 < ins.imm < len(btf.types) and btf.types[ins.imm].kind == BtfKind.FUNC:
+            uses[pc] = ((1 << (len(btf.func_proto_of(ins.imm).params) + 1)) - 1) & ~1
+    return uses
+
+
+def _log_symbols(env: Env) -> Symbols:
+    """The log's names: kfunc calls named from kernel BTF as the kernel names them (``call bpf_obj_new_impl#N``)."""
+    if not _kfunc_calls(env):
+        return VERIFIER_LOG
+    btf = kfunc_btf(env)
+
+    def name(ins: Insn) -> str | None:
+        if ins.off or not 0 < ins.imm < len(btf.types) or btf.types[ins.imm].kind != BtfKind.FUNC:
+            return None
+        return btf.name_of(ins.imm)
+
+    return Symbols(kfunc=name)
+
+
+def _live_block(insns: Sequence[Insn], specs, aux: list[InsnAux], symbols: Symbols) -> str:
     lines = ["Live regs before insn:"]
     for pc, spec in enumerate(specs):
         if spec is None:
             continue
         live = aux[pc].live_regs_before
         mask = "".join(str(i) if live >> i & 1 else "." for i in range(10))
-        lines.append(f"{pc:7d}: {mask} ({insns[pc].code:02x}) {format_insn(insns, pc)}")
+        lines.append(f"{pc:7d}: {mask} ({insns[pc].code:02x}) {format_insn(insns, pc, symbols)}")
     return "\n".join(lines) + "\n"
 
 
@@ -98,18 +137,40 @@ def _reason(log: str) -> str:
 
 
 def verify(insns: Sequence[Insn], *, prog_type: int = ProgType.SOCKET_FILTER, maps: Sequence[MapDesc] = (),
-           log_level: int = 1, unpriv: bool = False, nr_cpu_ids: int | None = None) -> Verdict:
-    """Judge ``insns`` as Linux 6.18 would for a program of ``prog_type`` loaded by root (or not: ``unpriv``)."""
+           log_level: int = 1, unpriv: bool = False, nr_cpu_ids: int | None = None,
+           deadline: float | None = None, btf: Btf | None = None, kernel_btf: Btf | None = None,
+           abi: str = "linux-6.18", attach_btf_id: int = 0, func_info: bool = False) -> Verdict:
+    """Judge ``insns`` as Linux 6.18 would for a program of ``prog_type`` loaded by root (or not: ``unpriv``).
+
+    ``deadline`` (a ``time.monotonic()`` value) bounds the run: past it ``VerifierTimeout`` is raised.
+    ``btf`` is the program's own BTF (the types ``bpf_obj_new`` allocates); ``kernel_btf`` the kernel BTF a
+    kfunc call's ``imm`` names a FUNC of (default ``pybpf.abi.kernel_btf.kernel_btf()``, loaded at the first
+    kfunc call); ``abi`` the kfunc profile (``pybpf.abi.profiles``); ``attach_btf_id`` the traced function.
+    ``func_info``: the program came with BTF func_info declaring its subprograms static (callbacks need it).
+    """
+    if abi not in PROFILES:
+        raise InputError(f"unknown ABI profile {abi!r} (known: {', '.join(PROFILES)})")
     info = PROG_TYPES.get(prog_type)
     if info is None:
         raise InputError(f"program type {prog_type} is not modelled by pybpf's verifier")
+    if unpriv and prog_type not in UNPRIV_PROG_TYPES:
+        # bpf_prog_load refuses before the verifier runs: no log, no statistics
+        return Verdict(False, errno.EPERM, "", "", 0, 0, 0, 0)
     insns = list(insns)
     specs = _specs(insns)
     log = VerifierLog(log_level)
     aux = [InsnAux() for _ in insns]
     starts = subprog_starts(insns, specs)
     env = Env(insns, specs, prog_type, info, maps, log, unpriv, nr_cpu_ids or os.cpu_count() or 1, aux, starts)
-    env.succ = [[w for w in successors(insns, specs, pc) if 0 <= w < len(insns)] for pc in range(len(insns))]
+    env.deadline = deadline
+    env.func_info = func_info
+    env.btf, env.kernel_btf, env.abi, env.attach_btf_id = btf, kernel_btf, abi, attach_btf_id
+    symbols = _log_symbols(env) if log.level else VERIFIER_LOG
+    if symbols is not VERIFIER_LOG:
+        env.insn_lines.update({pc: format_insn_line(insns, pc, symbols) for pc in _kfunc_calls(env)})
+    succ = successor_lists(insns, specs)
+    n = len(insns)
+    env.succ = [out if len(out) == 1 and 0 <= out[0] < n else [w for w in out if 0 <= w < n] for out in succ]
     err: Rejection | None = None
     if log.level & LOG_LEVEL2:
         for k, s in enumerate(starts):
@@ -117,16 +178,20 @@ def verify(insns: Sequence[Insn], *, prog_type: int = ProgType.SOCKET_FILTER, ma
     try:
         if not insns:
             raise rejection("empty_prog", 0)
+        check_kfunc_ids(env, _kfunc_calls(env))
         check_subprogs(insns, specs, starts)
+        check_map_prog_compatibility(env)  # resolve_pseudo_ldimm64's check of each map the program names
         check_opcodes(insns, specs)
-        check_cfg(insns, specs, aux, allow_loops=not unpriv)
-        compute_live_registers(insns, specs, aux, _helper_uses(insns, specs))
+        check_cfg(insns, specs, aux, allow_loops=not unpriv, succ=succ)
+        compute_live_registers(insns, specs, aux, _helper_uses(insns, specs) | _kfunc_uses(env), succ)
+        if _kfunc_calls(env):
+            mark_callback_calls(env, _kfunc_calls(env))
     except Rejection as e:
         log.write(e.message + "\n")
         err = e
     if err is None:
         if log.level & LOG_LEVEL2:
-            log.write(_live_block(insns, specs, aux))
+            log.write(_live_block(insns, specs, aux, symbols))
         try:
             do_check(env)
             check_max_stack_depth(env)
@@ -134,6 +199,8 @@ def verify(insns: Sequence[Insn], *, prog_type: int = ProgType.SOCKET_FILTER, ma
             err = e
     if err is None and not log.level & LOG_LEVEL2:
         log.reset(0)
+    if err is None:
+        err = check_kfuncs_eliminated(env, _kfunc_calls(env))
     log.write(f"processed {env.insn_processed} insns (limit 1000000) max_states_per_insn {env.max_states_per_insn} "
               f"total_states {env.total_states} peak_states {env.peak_states} mark_read 0\n")
     text = log.text()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pybpf.isa.insn import Insn
 from pybpf.isa.opcodes import AluOp, Kind, OpSpec, Src
+from pybpf.verifier import sanitize
 from pybpf.verifier.backtrack import mark_chain_precision
 from pybpf.verifier.bounds import S64_MAX, S64_MIN
 from pybpf.verifier.env import Env
@@ -105,6 +106,8 @@ def adjust_ptr_min_max_vals(env: Env, ins: Insn, is64: bool, op: int, ptr: RegSt
             raise env.reject("ptr_arith_prohibited", reg=dst_no, type=reg_type_str(ptr.type))
     _sane_offset(env, off_reg, ptr.type)
     _sane_offset(env, ptr, ptr.type)
+    ptr_is_dst = ptr is dst
+    info = sanitize.before(env, ins, ptr, off_reg, ptr_is_dst) if sanitize.needed(env, ins, op) else None
     res = ptr.clone()
     if op == AluOp.ADD:
         if known and -(1 << 31) <= ptr.off + sval < (1 << 31):
@@ -131,12 +134,19 @@ def adjust_ptr_min_max_vals(env: Env, ins: Insn, is64: bool, op: int, ptr: RegSt
     else:
         raise env.reject("ptr_op", reg=dst_no, op=ALU_STRING[op])
     _sane_offset(env, res, ptr.type)
+    sanitize.check_bounds(env, dst_no, res)
+    if info is not None:
+        sanitize.after(env, ins, res, info, ptr_is_dst)
     res.precise = False
     env.regs()[dst_no] = res
 
 
 def _scalar_alu(env: Env, ins: Insn, spec: OpSpec, dst: RegState, src: Scalar) -> None:
     op = spec.op
+    s = dst.s.fold(op, spec.is64, src)
+    if s is not None:
+        dst.set_scalar(s)
+        return
     s = dst.s.alu(op, spec.is64, src, check=False)
     msg = s.violation_message("alu")
     if msg is not None:

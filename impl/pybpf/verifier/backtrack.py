@@ -24,46 +24,75 @@ class _GiveUp(Exception):
     pass
 
 
-def _step(env: Env, entry: int, regs: set[int], slots: set[int]) -> None:
-    idx = entry & _IDX_MASK
-    spi = (entry >> STACK_SHIFT) - 1
+# What an instruction does to the sets being walked, as one small code per instruction (computed once per
+# program: the walk runs at every precise-needing branch and must not re-decode instructions).
+_NOP, _MOV_X, _KILL_DST, _ALU_X, _LOAD, _ST, _STX, _CALL, _JMP_X, _GIVE_UP = range(10)
+
+_KIND_STEP = {
+    Kind.LD_IMM64: _KILL_DST, Kind.LDX: _LOAD, Kind.LDXSX: _LOAD, Kind.ST: _ST, Kind.STX: _STX,
+    Kind.CALL: _CALL, Kind.CALL_KFUNC: _CALL, Kind.LD_ABS: _CALL, Kind.LD_IND: _CALL,
+    Kind.EXIT: _GIVE_UP, Kind.CALL_LOCAL: _GIVE_UP, Kind.ATOMIC: _GIVE_UP, Kind.CALLX: _GIVE_UP,
+}  # fmt: skip
+
+
+def _step_code(env: Env, idx: int) -> tuple[int, int, int]:
     spec = env.specs[idx]
-    ins = env.insns[idx]
     if spec is None:
-        return
+        return _NOP, 0, 0
+    ins = env.insns[idx]
     x = bool(ins.code & Src.X)
-    match spec.kind:
-        case Kind.MOV | Kind.MOVSX:
-            if ins.dst in regs:
-                regs.discard(ins.dst)
-                if x:
-                    regs.add(ins.src)
-        case Kind.ALU:
-            if ins.dst in regs and x:
-                regs.add(ins.src)
-        case Kind.LD_IMM64:
-            regs.discard(ins.dst)
-        case Kind.LDX | Kind.LDXSX:
-            if ins.dst in regs:
-                regs.discard(ins.dst)
-                if spi >= 0:
-                    slots.add(spi)
-        case Kind.ST | Kind.STX:
-            if spi >= 0 and spi in slots:
-                slots.discard(spi)
-                if spec.kind is Kind.STX:
-                    regs.add(ins.src)
-        case Kind.CALL | Kind.CALL_KFUNC | Kind.LD_ABS | Kind.LD_IND:
-            for r in range(6):
-                regs.discard(r)
-        case Kind.JCOND:
-            if x and (ins.dst in regs or ins.src in regs):
-                regs.add(ins.dst)
-                regs.add(ins.src)
-        case Kind.EXIT | Kind.CALL_LOCAL | Kind.ATOMIC | Kind.CALLX:
-            if regs or slots:
-                raise _GiveUp
+    kind = spec.kind
+    if kind is Kind.MOV or kind is Kind.MOVSX:
+        return (_MOV_X if x else _KILL_DST), ins.dst, ins.src
+    if kind is Kind.ALU:
+        return (_ALU_X if x else _NOP), ins.dst, ins.src
+    if kind is Kind.JCOND:
+        return (_JMP_X if x else _NOP), ins.dst, ins.src
+    return _KIND_STEP.get(kind, _NOP), ins.dst, ins.src
+
+
+def _step_codes(env: Env) -> list[tuple[int, int, int]]:
+    codes = env.bt_codes
+    if codes is None:
+        codes = env.bt_codes = [_step_code(env, i) for i in range(len(env.insns))]
+    return codes
+
+
+def _step(code: tuple[int, int, int], spi: int, regs: set[int], slots: set[int]) -> None:
+    op, dst, src = code
+    if op == _NOP:
+        return
+    if op == _MOV_X:
+        if dst in regs:
+            regs.discard(dst)
+            regs.add(src)
+    elif op == _KILL_DST:
+        regs.discard(dst)
+    elif op == _ALU_X:
+        if dst in regs:
+            regs.add(src)
+    elif op == _LOAD:
+        if dst in regs:
+            regs.discard(dst)
+            if spi >= 0:
+                slots.add(spi)
+    elif op in (_ST, _STX):
+        if spi >= 0 and spi in slots:
+            slots.discard(spi)
+            if op == _STX:
+                regs.add(src)
+    elif op == _CALL:
+        regs.difference_update(_CALLER_SAVED)
+    elif op == _JMP_X:
+        if dst in regs or src in regs:
+            regs.add(dst)
+            regs.add(src)
+    elif regs or slots:
+        raise _GiveUp
     regs.discard(BPF_REG_FP)
+
+
+_CALLER_SAVED = frozenset(range(6))
 
 
 def mark_all_scalars_precise(st: VerifierState | None) -> None:
@@ -107,10 +136,11 @@ def _walk(env: Env, regs: set[int], slots: set[int]) -> None:
     cur = env.cur
     depth = cur.curframe
     st: VerifierState | None = cur
+    codes = _step_codes(env)
     try:
         while st is not None and (regs or slots):
             for entry in reversed(st.history):
-                _step(env, entry, regs, slots)
+                _step(codes[entry & _IDX_MASK], (entry >> STACK_SHIFT) - 1, regs, slots)
                 if not regs and not slots:
                     return
             parent = st.parent

@@ -4,20 +4,28 @@ from __future__ import annotations
 
 import errno as E
 
-from pybpf.abi.uapi import MapType
+from pybpf.abi.uapi import MapType, ProgType
 from pybpf.errors import InternalError
 from pybpf.isa.helper_names import HELPER_NAMES
 from pybpf.isa.insn import Insn
 from pybpf.verifier.alu import check_reg_read
 from pybpf.verifier.backtrack import mark_chain_precision
+from pybpf.verifier.callbacks import callback_exit, push_callback_call
 from pybpf.verifier.env import Env
+from pybpf.verifier.fields import check_map_value_fields
 from pybpf.verifier.helper_protos import (
-    ALLOWED_IN,
+    MEM_ARGS,
+    NULLABLE,
+    PROBED_TYPES,
     PROTOS,
     TAIL_CALL,
+    UNINIT_ARGS,
     Arg,
     Ret,
+    helper_allowed,
 )
+from pybpf.verifier.kptrs import XCHG_DEST_EXPECTED, check_kptr_xchg_src, kptr_xchg_result, process_kptr_xchg_dest
+from pybpf.verifier.locks import check_call_while_locked, is_spin_lock_holder
 from pybpf.verifier.mem import (
     READ,
     WRITE,
@@ -35,6 +43,8 @@ from pybpf.verifier.stack import SlotType, slot_index
 from pybpf.verifier.state import MAX_CALL_FRAMES, FuncState, Reference
 
 BPF_MAX_VAR_SIZ = 1 << 29
+MAP_F_RDONLY_PROG = 1 << 7  # BPF_F_RDONLY_PROG
+GET_FUNC_IP = 173
 CALLER_SAVED = (0, 1, 2, 3, 4, 5)
 
 _MEM_TYPES = (RegType.PTR_TO_STACK, RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META, RegType.PTR_TO_MAP_KEY,
@@ -43,14 +53,27 @@ _MEM_TYPES = (RegType.PTR_TO_STACK, RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET
 _MEM_EXPECTED = "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_"
 
 # helpers that only accept some map types, and map types only some helpers accept
+_QUEUES = frozenset({MapType.QUEUE, MapType.STACK})
+_DEVMAPS = frozenset({MapType.DEVMAP, MapType.DEVMAP_HASH, MapType.CPUMAP, MapType.XSKMAP})
 _MAP_FUNCS = {
     MapType.PROG_ARRAY: frozenset({TAIL_CALL}),
-    MapType.RINGBUF: frozenset({130, 131, 132, 133}),
+    MapType.RINGBUF: frozenset({130, 131, 132, 133, 134}),
+    MapType.QUEUE: frozenset({87, 88, 89}),
+    MapType.STACK: frozenset({87, 88, 89}),
+    MapType.PERF_EVENT_ARRAY: frozenset({22, 25, 55, 111, 121}),
+    MapType.STACK_TRACE: frozenset({27}),
 }
 _FUNC_MAPS = {TAIL_CALL: frozenset({MapType.PROG_ARRAY}), 130: frozenset({MapType.RINGBUF}),
-              131: frozenset({MapType.RINGBUF})}
+              131: frozenset({MapType.RINGBUF}), 134: frozenset({MapType.RINGBUF}),
+              87: _QUEUES | {MapType.BLOOM_FILTER}, 88: _QUEUES | {MapType.BLOOM_FILTER},
+              89: _QUEUES | {MapType.BLOOM_FILTER}, 25: frozenset({MapType.PERF_EVENT_ARRAY}),
+              27: frozenset({MapType.STACK_TRACE}), 51: _DEVMAPS}
+# for the expected= list of a refused argument: compatible_reg_types' names
+_EXPECTED = {Arg.PTR_TO_FUNC: "func", Arg.PTR_TO_STACK_OR_NULL: "fp", Arg.PTR_TO_CONST_STR: "map_value",
+             Arg.PTR_TO_TIMER: "map_value", Arg.PTR_TO_SPIN_LOCK: "map_value, ptr_"}
 
 
+_KPTR_DEST_TYPES = (RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_BTF_ID | TypeFlag.MEM_ALLOC)
 _ELIDE_NULL = frozenset({MapType.ARRAY, MapType.PERCPU_ARRAY})
 
 
@@ -123,6 +146,7 @@ def _check_mem_arg(env: Env, regno: int, reg: RegState, size: int, access: str, 
         return
     if base == RegType.PTR_TO_MAP_VALUE:
         map_value_access(env, regno, reg, reg.off, size, reg.map.value_size if reg.map else 0)
+        check_map_value_fields(env, regno, reg, reg.off, size, helper=True)
         return
     if base == RegType.PTR_TO_MEM:
         mem_access(env, regno, reg, reg.off, size, reg.mem_size)
@@ -136,12 +160,12 @@ def _expect(env: Env, regno: int, reg: RegState, ok: bool, expected: str) -> Non
 
 def check_helper_call(env: Env, ins: Insn) -> None:
     func_id = ins.imm
+    check_call_while_locked(env, func_id)
     if not 0 <= func_id < len(HELPER_NAMES):
         raise env.reject("invalid_func", id=func_id)
     name = _helper_name(func_id)
     proto = PROTOS.get(func_id)
-    allowed = ALLOWED_IN.get(func_id)
-    if allowed is not None and env.prog_type not in allowed:
+    if not helper_allowed(func_id, env.prog_type, env.unpriv):
         raise env.reject("helper_not_allowed", name=name, id=func_id)
     if proto is None:
         raise InternalError(f"helper {name}#{func_id} is not modelled by pybpf's verifier")
@@ -151,27 +175,59 @@ def check_helper_call(env: Env, ins: Insn) -> None:
     release_ref = 0
     const_key: int | None = None
     alloc_size = 0
+    kptr_dest = None  # bpf_kptr_xchg's kptr field and the BTF it is in
+    callback = -1
     for i, arg in enumerate(proto.args):
         regno = i + 1
         reg = check_reg_read(env, regno)
         t = reg.type
         if arg is Arg.ANYTHING:
+            if reg.is_pointer() and not env.allow_ptr_leaks:
+                raise env.reject("leaks_addr", reg=regno, what="helper function")
+            continue
+        if arg in NULLABLE and reg.is_const() and reg.s.var_off.value == 0:
+            if arg in MEM_ARGS:
+                mem_reg = (regno, reg, READ)
+            continue
+        if arg in _EXPECTED:
+            ok = {Arg.PTR_TO_FUNC: RegType.PTR_TO_FUNC, Arg.PTR_TO_STACK_OR_NULL: RegType.PTR_TO_STACK}.get(
+                arg, RegType.PTR_TO_MAP_VALUE)
+            # a lock may also live in an object the program allocated (V2a's PTR_TO_BTF_ID | MEM_ALLOC)
+            alloc_lock = arg is Arg.PTR_TO_SPIN_LOCK and t == RegType.PTR_TO_BTF_ID | TypeFlag.MEM_ALLOC
+            _expect(env, regno, reg, t == ok or alloc_lock, _EXPECTED[arg])
+            if arg is Arg.PTR_TO_FUNC:
+                callback = reg.mem_size  # the callback's first instruction (callbacks.ld_imm64_func)
+            elif arg is Arg.PTR_TO_CONST_STR:
+                _check_const_str(env, regno, reg)
+            elif arg is Arg.PTR_TO_TIMER:
+                _check_timer(env, regno, reg)
+            elif arg is Arg.PTR_TO_SPIN_LOCK:
+                from pybpf.verifier.locks import process_spin_lock
+
+                process_spin_lock(env, regno, reg, is_lock=(func_id == 93))
+            continue
+        if arg is Arg.KPTR_XCHG_DEST:
+            _expect(env, regno, reg, t in _KPTR_DEST_TYPES, XCHG_DEST_EXPECTED)
+            kptr_dest = process_kptr_xchg_dest(env, regno, reg)
+            continue
+        if arg is Arg.PTR_TO_BTF_ID_OR_NULL_RELEASE:
+            release_ref = check_kptr_xchg_src(env, regno, reg, kptr_dest)
             continue
         if arg is Arg.CONST_MAP_PTR:
             _expect(env, regno, reg, t == RegType.CONST_PTR_TO_MAP, "map_ptr")
             the_map = reg.map
         elif arg is Arg.PTR_TO_CTX:
             _expect(env, regno, reg, t == RegType.PTR_TO_CTX, "ctx")
-        elif arg in (Arg.PTR_TO_MAP_KEY, Arg.PTR_TO_MAP_VALUE):
+        elif arg in (Arg.PTR_TO_MAP_KEY, Arg.PTR_TO_MAP_VALUE, Arg.PTR_TO_UNINIT_MAP_VALUE):
             _expect(env, regno, reg, t in _MEM_TYPES, _MEM_EXPECTED)
             assert the_map is not None
             size = the_map.key_size if arg is Arg.PTR_TO_MAP_KEY else the_map.value_size
-            _check_mem_arg(env, regno, reg, size, READ, False)
+            _check_mem_arg(env, regno, reg, size, WRITE if arg is Arg.PTR_TO_UNINIT_MAP_VALUE else READ, False)
             if arg is Arg.PTR_TO_MAP_KEY and the_map.map_type in _ELIDE_NULL and func_id == 1:
                 const_key = _constant_key(env, reg, size)
-        elif arg in (Arg.PTR_TO_MEM, Arg.PTR_TO_MEM_RDONLY, Arg.PTR_TO_UNINIT_MEM):
+        elif arg in MEM_ARGS:
             _expect(env, regno, reg, t in _MEM_TYPES, _MEM_EXPECTED)
-            mem_reg = (regno, reg, WRITE if arg is Arg.PTR_TO_UNINIT_MEM else READ)
+            mem_reg = (regno, reg, WRITE if arg in UNINIT_ARGS else READ)
         elif arg in (Arg.CONST_SIZE, Arg.CONST_SIZE_OR_ZERO):
             _expect(env, regno, reg, reg.is_scalar(), "scalar")
             s = reg.s
@@ -182,7 +238,11 @@ def check_helper_call(env: Env, ins: Insn) -> None:
             if s.umax >= BPF_MAX_VAR_SIZ:
                 raise env.reject("unbounded_size", reg=regno)
             assert mem_reg is not None
-            _check_mem_arg(env, mem_reg[0], mem_reg[1], s.umax, mem_reg[2], arg is Arg.CONST_SIZE_OR_ZERO)
+            if mem_reg[1].is_scalar():  # a NULL buffer: only a size of zero goes with it
+                if s.umax:
+                    _expect(env, mem_reg[0], mem_reg[1], False, "fp")  # check_helper_mem_access's default
+            else:
+                _check_mem_arg(env, mem_reg[0], mem_reg[1], s.umax, mem_reg[2], arg is Arg.CONST_SIZE_OR_ZERO)
             mark_chain_precision(env, regno)
         elif arg is Arg.CONST_ALLOC_SIZE_OR_ZERO:
             _expect(env, regno, reg, reg.is_scalar(), "scalar")
@@ -195,6 +255,10 @@ def check_helper_call(env: Env, ins: Insn) -> None:
             if not reg.ref_obj_id:
                 raise env.reject("release_bad", reg=regno)
             release_ref = reg.ref_obj_id
+    if callback >= 0:
+        push_callback_call(env, func_id, callback, the_map)
+    if func_id == GET_FUNC_IP and env.prog_type in PROBED_TYPES - {ProgType.KPROBE}:  # tracing types: V2a
+        raise env.reject("func_not_supported", name=name, id=func_id, prog_type=env.prog_type)
     if the_map is not None:
         ok_funcs = _MAP_FUNCS.get(the_map.map_type)
         ok_maps = _FUNC_MAPS.get(func_id)
@@ -223,14 +287,43 @@ def check_helper_call(env: Env, ins: Insn) -> None:
     elif proto.ret is Ret.PTR_TO_MAP_VALUE_OR_NULL:
         if const_key is not None and the_map is not None and 0 <= const_key < the_map.max_entries:
             r0.set_ptr(RegType.PTR_TO_MAP_VALUE, map=the_map)  # an array slot that exists: never NULL
+            if is_spin_lock_holder(r0):
+                r0.id = env.new_id()  # the lock in it is named by the value's id
         else:
             r0.set_ptr(RegType.PTR_TO_MAP_VALUE | TypeFlag.PTR_MAYBE_NULL, map=the_map, id=env.new_id())
+    elif proto.ret is Ret.PTR_TO_BTF_ID_OR_NULL:
+        assert kptr_dest is not None
+        kptr_xchg_result(env, kptr_dest)
     elif proto.ret is Ret.PTR_TO_RINGBUF_MEM_OR_NULL:
         env.new_id()  # the kernel numbers the returned pointer's id first, then the reference
         rid = env.new_id()
         env.cur.refs.append(Reference(rid, env.insn_idx))
         r0.set_ptr(RegType.PTR_TO_MEM | TypeFlag.MEM_RINGBUF | TypeFlag.PTR_MAYBE_NULL, id=rid, ref_obj_id=rid,
                    mem_size=alloc_size)
+
+
+def _check_const_str(env: Env, regno: int, reg: RegState) -> None:
+    """check_reg_const_str: the string must sit in a frozen read-only map, whose contents pybpf is not given."""
+    m = reg.map
+    if m is None or not m.flags & MAP_F_RDONLY_PROG or not getattr(m, "frozen", False):
+        raise env.reject("const_str_not_rdonly", reg=regno)
+    raise InternalError("a constant string in a frozen map: pybpf's verifier is not given map contents")
+
+
+def _check_timer(env: Env, regno: int, reg: RegState) -> None:
+    """process_timer_func: a constant offset onto the map value's one bpf_timer."""
+    if reg.s.var_off.mask:
+        raise env.reject("timer_var_off", reg=regno)
+    m = reg.map
+    assert m is not None
+    if not getattr(m, "btf_value_type_id", 0):
+        raise env.reject("timer_map_no_btf", name=m.name)
+    rec = getattr(m, "record", None)
+    if rec is None or rec.timer_off < 0:
+        raise env.reject("timer_no_field", name=m.name)
+    off = reg.s.var_off.value + reg.off
+    if off != rec.timer_off:
+        raise env.reject("timer_wrong_off", off=off, timer_off=rec.timer_off)
 
 
 def check_func_call(env: Env, ins: Insn) -> int:
@@ -260,6 +353,10 @@ def check_func_call(env: Env, ins: Insn) -> int:
 def prepare_func_exit(env: Env) -> int:
     """Return from a subprogram: r0 goes to the caller, whose next instruction is returned."""
     st = env.cur
+    if st.cur.regs[0].type == RegType.PTR_TO_STACK:
+        raise env.reject("return_stack_ptr")
+    if st.cur.in_callback_fn:
+        return callback_exit(env)
     callee = st.frames.pop()
     caller = st.cur
     # r0 goes back as it is, even unwritten: the caller's use of it is what gets checked

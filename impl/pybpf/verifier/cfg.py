@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pybpf.isa.insn import Insn
 from pybpf.isa.opcodes import AtomicOp, Kind, OpSpec, Pseudo, Src
 from pybpf.isa.validate import jump_target
+from pybpf.verifier.helper_protos import CALLBACK_CALLERS
 from pybpf.verifier.messages import Rejection, rejection
 from pybpf.verifier.state import InsnAux
 
@@ -62,6 +63,9 @@ def check_opcodes(insns: Sequence[Insn], specs: Sequence[OpSpec | None]) -> None
         pc += 2 if spec.kind is Kind.LD_IMM64 else 1
 
 
+_BRANCHING = frozenset({Kind.EXIT, Kind.JA, Kind.JCOND, Kind.MAY_GOTO, Kind.CALL_LOCAL, Kind.LD_IMM64})
+
+
 def successors(insns: Sequence[Insn], specs: Sequence[OpSpec | None], pc: int) -> list[int]:
     spec = specs[pc]
     if spec is None:
@@ -80,11 +84,20 @@ def successors(insns: Sequence[Insn], specs: Sequence[OpSpec | None], pc: int) -
     return [pc + 1]
 
 
+def successor_lists(insns: Sequence[Insn], specs: Sequence[OpSpec | None]) -> list[list[int]]:
+    """``successors`` of every instruction, computed once for the passes that walk the graph."""
+    return [[pc + 1] if spec is None or spec.kind not in _BRANCHING else successors(insns, specs, pc)
+            for pc, spec in enumerate(specs)]
+
+
 def check_cfg(insns: Sequence[Insn], specs: Sequence[OpSpec | None], aux: list[InsnAux], *,
-              allow_loops: bool) -> None:
+              allow_loops: bool, succ: Sequence[Sequence[int]] | None = None) -> None:
     """The depth-first walk; marks prune/jump points in ``aux``; raises on unreachable code and back-edges."""
     n = len(insns)
+    if succ is None:
+        succ = successor_lists(insns, specs)
     state = [0] * n  # 0 undiscovered, 1 on the walk's stack, 2 done
+    func_edges: dict[int, list[int]] = {}
     for pc, spec in enumerate(specs):
         if spec is None:
             continue
@@ -107,25 +120,37 @@ def check_cfg(insns: Sequence[Insn], specs: Sequence[OpSpec | None], aux: list[I
                 to = pc + 1 + i.imm
                 if 0 <= to < n:
                     aux[to].prune_point = aux[to].jmp_point = True
-    starts = [0]
-    stack: list[tuple[int, list[int]]] = []
-    for root in starts:
-        state[root] = 1
-        stack.append((root, successors(insns, specs, root)))
-        while stack:
-            t, succ = stack[-1]
-            if not succ:
-                state[t] = 2
-                stack.pop()
-                continue
-            w = succ.pop(0)
-            if w < 0 or w >= n:
-                raise rejection("jump_out_of_range", t, frm=t, to=w)
-            if state[w] == 0:
-                state[w] = 1
-                stack.append((w, successors(insns, specs, w)))
-            elif state[w] == 1 and not allow_loops:
-                raise rejection("back_edge", t, frm=t, to=w)
+            elif i.src == 0 and i.imm in CALLBACK_CALLERS:
+                # the callback's return comes back to the call: a loop head for is_state_visited
+                aux[pc].calls_callback = aux[pc].force_checkpoint = True
+                aux[pc].prune_point = aux[pc].jmp_point = True
+        elif spec.kind is Kind.LD_IMM64 and i.src == Pseudo.FUNC:
+            # visit_func_call_insn: the walk goes on into the callback, as into a called subprogram
+            func_edges[pc] = [pc + 2, pc + 1 + i.imm]
+            aux[pc].prune_point = True
+            for to in func_edges[pc]:
+                if 0 <= to < n:
+                    aux[to].prune_point = aux[to].jmp_point = True
+    state[0] = 1
+    stack = [0]
+    edge = [0] * n  # how many of its successors each instruction on the walk has explored
+    while stack:
+        t = stack[-1]
+        out = func_edges.get(t) or succ[t]
+        k = edge[t]
+        if k == len(out):
+            state[t] = 2
+            stack.pop()
+            continue
+        edge[t] = k + 1
+        w = out[k]
+        if w < 0 or w >= n:
+            raise rejection("jump_out_of_range", t, frm=t, to=w)
+        if state[w] == 0:
+            state[w] = 1
+            stack.append(w)
+        elif state[w] == 1 and not allow_loops:
+            raise rejection("back_edge", t, frm=t, to=w)
     for pc in range(n):
         if state[pc] == 0 and specs[pc] is not None:
             raise rejection("unreachable", pc, insn=pc)
@@ -168,40 +193,41 @@ def _use_def(insns: Sequence[Insn], spec: OpSpec, pc: int) -> tuple[int, int]:
 
 
 def compute_live_registers(insns: Sequence[Insn], specs: Sequence[OpSpec | None], aux: list[InsnAux],
-                           call_uses: dict[int, int]) -> None:
+                           call_uses: dict[int, int], succ: Sequence[Sequence[int]] | None = None) -> None:
     """Backward may-live analysis to a fixpoint; ``call_uses`` overrides a call's argument registers."""
     n = len(insns)
+    if succ is None:
+        succ = successor_lists(insns, specs)
     ud = []
-    succ = []
+    flow: list[tuple[int, ...]] = []
     for pc in range(n):
         spec = specs[pc]
         if spec is None:
-            ud.append((0, 0))
-            succ.append([])
+            ud.append((0, -1))
+            flow.append(())
             continue
         use, dfn = _use_def(insns, spec, pc)
         if pc in call_uses:
             use = call_uses[pc]
-        ud.append((use, dfn))
-        nxt = successors(insns, specs, pc)
-        if spec.kind is Kind.CALL_LOCAL:
-            nxt = [pc + 1]
-        succ.append([w for w in nxt if 0 <= w < n])
+        ud.append((use, ~dfn))
+        nxt = (pc + 1,) if spec.kind is Kind.CALL_LOCAL else succ[pc]
+        flow.append(tuple(w for w in nxt if 0 <= w < n))
     live = [0] * n
+    # straight-line code needs one backward sweep; only loops ask for more
     changed = True
     while changed:
         changed = False
         for pc in range(n - 1, -1, -1):
             out = 0
-            for w in succ[pc]:
+            for w in flow[pc]:
                 out |= live[w]
-            use, dfn = ud[pc]
-            new = use | (out & ~dfn)
+            use, keep = ud[pc]
+            new = use | (out & keep)
             if new != live[pc]:
                 live[pc] = new
                 changed = True
-    for pc in range(n):
-        aux[pc].live_regs_before = live[pc]
+    for a, v in zip(aux, live, strict=True):
+        a.live_regs_before = v
 
 
 __all__ = [
@@ -211,5 +237,6 @@ __all__ = [
     "check_subprogs",
     "compute_live_registers",
     "subprog_starts",
+    "successor_lists",
     "successors",
 ]

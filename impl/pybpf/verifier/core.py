@@ -8,15 +8,20 @@ program type are here too.
 
 from __future__ import annotations
 
+import time
+
 from pybpf.isa.disasm import format_insn_line
 from pybpf.isa.opcodes import Kind, Pseudo
 from pybpf.isa.validate import jump_target
 from pybpf.verifier.alu import check_alu_op, check_reg_read, check_reg_write
 from pybpf.verifier.backtrack import mark_chain_precision
 from pybpf.verifier.bounds import S64_MAX, S64_MIN
+from pybpf.verifier.callbacks import ld_imm64_func
 from pybpf.verifier.calls import check_func_call, check_helper_call, prepare_func_exit
-from pybpf.verifier.env import BPF_COMPLEXITY_LIMIT_INSNS, Env, StackElem
-from pybpf.verifier.jmp import check_cond_jmp_op
+from pybpf.verifier.env import BPF_COMPLEXITY_LIMIT_INSNS, DEADLINE_CHECK_INSNS, Env, StackElem, VerifierTimeout
+from pybpf.verifier.jmp import check_cond_jmp_op, check_may_goto
+from pybpf.verifier.kfuncs import check_kfunc_call
+from pybpf.verifier.locks import check_resource_locked
 from pybpf.verifier.log import LOG_LEVEL2
 from pybpf.verifier.mem import READ, WRITE, check_mem_access
 from pybpf.verifier.regs import RegType, reg_type_str
@@ -46,6 +51,7 @@ def _pop(env: Env) -> bool:
 
 
 def check_return_code(env: Env) -> None:
+    check_resource_locked(env, "BPF_EXIT instruction in main prog")  # checked before R0, as 6.18 does
     regs = env.regs()
     env.log.scratch_reg(0)
     r0 = regs[0]
@@ -89,6 +95,9 @@ def _ld_imm64(env: Env, pc: int) -> None:
             dst.set_ptr(RegType.CONST_PTR_TO_MAP, map=m)
         else:
             dst.set_ptr(RegType.PTR_TO_MAP_VALUE, map=m, off=second.imm)
+        return
+    if first.src == Pseudo.FUNC:
+        ld_imm64_func(env, first.dst, pc)
         return
     raise env.reject("bad_ld_imm64")
 
@@ -140,6 +149,7 @@ def _check_insn(env: Env) -> int | None:
         if not env.info.ld_abs:
             raise env.reject("ld_abs_prog_type")
         r6 = check_reg_read(env, 6)
+        check_resource_locked(env, "BPF_LD_[ABS|IND]")
         if r6.type != RegType.PTR_TO_CTX:
             raise env.reject("ld_abs_r6")
         if kind is Kind.LD_IND:
@@ -149,6 +159,8 @@ def _check_insn(env: Env) -> int | None:
         env.regs()[0].set_scalar(Scalar.unknown().coerce(spec.size) if spec.size < 8 else Scalar.unknown())
         return pc + 1
     env.jmps_processed += 1
+    if kind is Kind.MAY_GOTO:
+        return check_may_goto(env, ins, lambda st, idx: push_stack(env, st, idx))
     if kind is Kind.JCOND:
         nxt = check_cond_jmp_op(env, ins, spec, lambda st, idx: push_stack(env, st, idx))
         if env.log.level and env.log.scratched():
@@ -160,6 +172,9 @@ def _check_insn(env: Env) -> int | None:
         return jump_target(spec, ins, pc)
     if kind is Kind.CALL:
         check_helper_call(env, ins)
+        return pc + 1
+    if kind is Kind.CALL_KFUNC:
+        check_kfunc_call(env, ins)
         return pc + 1
     if kind is Kind.CALL_LOCAL:
         return check_func_call(env, ins)
@@ -189,6 +204,9 @@ def do_check(env: Env) -> None:
         env.insn_processed += 1
         if env.insn_processed > BPF_COMPLEXITY_LIMIT_INSNS:
             raise env.reject("too_large", n=env.insn_processed)
+        if (env.deadline is not None and env.insn_processed % DEADLINE_CHECK_INSNS == 0
+                and time.monotonic() > env.deadline):
+            raise VerifierTimeout(env.insn_processed)
         if env.aux[pc].prune_point and is_state_visited(env, pc):
             if log.level:
                 if popped:
@@ -213,7 +231,10 @@ def do_check(env: Env) -> None:
             log.print_verifier_state(env.cur, True)
             do_print_state = False
         if log.level:
-            log.insn_line(format_insn_line(env.insns, pc))
+            line = env.insn_lines.get(pc)
+            if line is None:
+                line = env.insn_lines[pc] = format_insn_line(env.insns, pc)
+            log.insn_line(line)
         env.cur.history.append(pc)
         env.prev_insn_idx = pc
         nxt = _check_insn(env)

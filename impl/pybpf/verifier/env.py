@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from pybpf.btf.graph import Btf
+from pybpf.errors import PybpfError
 from pybpf.isa.insn import Insn
 from pybpf.isa.opcodes import OpSpec
 from pybpf.verifier.log import VerifierLog
@@ -14,6 +16,15 @@ from pybpf.verifier.regs import MapDesc, RegState
 from pybpf.verifier.state import InsnAux, VerifierState
 
 BPF_COMPLEXITY_LIMIT_INSNS = 1_000_000
+DEADLINE_CHECK_INSNS = 4096  # how often do_check looks at the clock: rarely enough to cost nothing
+
+
+class VerifierTimeout(PybpfError):
+    """The verification ran past ``Env.deadline`` (a pybpf limit, not a kernel verdict)."""
+
+    def __init__(self, insn_processed: int):
+        super().__init__(f"verification timed out after {insn_processed} processed insns")
+        self.insn_processed = insn_processed
 
 
 @dataclass
@@ -53,6 +64,14 @@ class Env:
     max_states_per_insn: int = 0
     stack_depth: dict[int, int] = field(default_factory=dict)  # subprog start -> deepest stack byte used
     succ: list[list[int]] = field(default_factory=list)  # control-flow successors of each instruction
+    insn_lines: dict[int, str] = field(default_factory=dict)  # each instruction's log text, formatted once
+    bt_codes: list[tuple[int, int, int]] | None = None  # what each insn means to backtracking (backtrack.py)
+    deadline: float | None = None  # time.monotonic() past which do_check gives up with VerifierTimeout
+    func_info: bool = False  # the program has BTF func_info (its subprograms may be callbacks)
+    btf: Btf | None = None  # the program's own BTF: the types bpf_obj_new allocates
+    kernel_btf: Btf | None = None  # where kfunc calls' imm and kernel type ids point (kfuncs.py loads it lazily)
+    abi: str = "linux-6.18"  # the kfunc profile (pybpf.abi.profiles)
+    attach_btf_id: int = 0  # fentry/fexit: the traced function in kernel BTF
 
     @property
     def allow_ptr_leaks(self) -> bool:

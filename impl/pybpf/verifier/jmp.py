@@ -11,10 +11,12 @@ their readable range after a comparison with ``data_end``
 from __future__ import annotations
 
 from pybpf.isa.insn import Insn
-from pybpf.isa.opcodes import JmpOp, OpSpec, Src
+from pybpf.isa.opcodes import JmpOp, Kind, OpSpec, Src
 from pybpf.verifier.alu import check_reg_read
 from pybpf.verifier.backtrack import mark_chain_precision
+from pybpf.verifier.btf_ptr import is_trusted_reg
 from pybpf.verifier.env import Env
+from pybpf.verifier.locks import is_spin_lock_holder
 from pybpf.verifier.regs import RegState, RegType, TypeFlag
 from pybpf.verifier.scalar import Scalar
 from pybpf.verifier.state import VerifierState
@@ -23,6 +25,7 @@ MAX_PACKET_OFF = 0xFFFF
 AT_PKT_END = -1
 BEYOND_PKT_END = -2
 _ZERO = Scalar.const(0)
+_PKT_ANY = frozenset({RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META, RegType.PTR_TO_PACKET_END})
 # the comparison "a OP b" seen from b ("b FLIP(OP) a")
 _FLIP = {JmpOp.JGT: JmpOp.JLT, JmpOp.JLT: JmpOp.JGT, JmpOp.JGE: JmpOp.JLE, JmpOp.JLE: JmpOp.JGE,
          JmpOp.JSGT: JmpOp.JSLT, JmpOp.JSLT: JmpOp.JSGT, JmpOp.JSGE: JmpOp.JSLE, JmpOp.JSLE: JmpOp.JSGE,
@@ -33,6 +36,8 @@ def _not_null(r: RegState) -> bool:
     """reg_not_null: a pointer that can never be NULL."""
     if r.type & TypeFlag.PTR_MAYBE_NULL:
         return False
+    if r.type & 0xFF == RegType.PTR_TO_BTF_ID:
+        return is_trusted_reg(r)  # a trusted BTF pointer (an allocated object, say) is never NULL
     return r.type & 0xFF in (RegType.PTR_TO_SOCKET, RegType.PTR_TO_TCP_SOCK, RegType.PTR_TO_MAP_VALUE,
                               RegType.PTR_TO_MAP_KEY, RegType.PTR_TO_SOCK_COMMON, RegType.PTR_TO_MEM)
 
@@ -71,7 +76,8 @@ def mark_ptr_or_null_regs(st: VerifierState, regno: int, is_null: bool) -> None:
                 x.set_scalar(_ZERO)
             else:
                 x.type &= ~TypeFlag.PTR_MAYBE_NULL
-                x.id = 0
+                if not is_spin_lock_holder(x):  # a lock's identity is the value's id: kept
+                    x.id = 0
     if is_null and ref:
         st.refs = [rf for rf in st.refs if rf.id != ref]
 
@@ -147,6 +153,8 @@ def check_cond_jmp_op(env: Env, ins: Insn, spec: OpSpec, push) -> int:
     d = check_reg_read(env, ins.dst)
     if x:
         s = check_reg_read(env, ins.src)
+        if env.unpriv and s.is_pointer() and not (d.type in _PKT_ANY and s.type in _PKT_ANY):
+            raise env.reject("ptr_comparison", reg=ins.src)
     else:
         s = RegState(RegType.SCALAR_VALUE, Scalar.const(ins.imm if is64 else ins.imm & 0xFFFFFFFF))
     target = env.insn_idx + ins.off + 1
@@ -172,11 +180,96 @@ def check_cond_jmp_op(env: Env, ins: Insn, spec: OpSpec, push) -> int:
             _sync_linked(st, a)
             if x:
                 _sync_linked(st, b)
-    elif x and env.allow_ptr_leaks and _pkt_compare(env, ins, op, this, other):
-        pass
+    pkt = x and not (d.is_scalar() and s.is_scalar()) and _pkt_compare(env, ins, op, this, other)
     if op in (JmpOp.JEQ, JmpOp.JNE) and is64 and d.maybe_null() and s.is_const() and s.s.var_off.value == 0:
         # JEQ: the taken side is NULL; JNE: the fall-through side is
         mark_ptr_or_null_regs(other, ins.dst, op == JmpOp.JEQ)
         mark_ptr_or_null_regs(this, ins.dst, op == JmpOp.JNE)
+    elif not pkt and env.unpriv and d.is_pointer():
+        raise env.reject("ptr_comparison", reg=ins.dst)
     push(other, target)
     return env.insn_idx + 1
+
+
+def _same_scalar(old: RegState, cur: RegState, ids: dict[int, int]) -> bool:
+    """regs_exact for two scalars: same value and bounds, ids mapping one-to-one."""
+    if old.s != cur.s or old.off != cur.off:
+        return False
+    if not old.id and not cur.id:
+        return True
+    if not old.id or not cur.id:
+        return False
+    return ids.setdefault(old.id, cur.id) == cur.id
+
+
+def _maybe_widen(old: RegState, cur: RegState, ids: dict[int, int]) -> None:
+    if old.type != RegType.SCALAR_VALUE or cur.type != RegType.SCALAR_VALUE:
+        return
+    if old.precise or cur.precise or _same_scalar(old, cur, ids):
+        return
+    cur.mark_unknown()
+
+
+def widen_imprecise_scalars(old: VerifierState, cur: VerifierState) -> None:
+    """Scalars that changed since the previous visit of a loop head and are not precise become unknown."""
+    ids: dict[int, int] = {}
+    for fo, fc in zip(old.frames, cur.frames, strict=False):
+        for ro, rc in zip(fo.regs, fc.regs, strict=True):
+            _maybe_widen(ro, rc, ids)
+        for so, sc in zip(fo.stack, fc.stack, strict=False):
+            if so.is_spilled_reg() and sc.is_spilled_reg():
+                _maybe_widen(so.spilled_ptr, sc.spilled_ptr, ids)
+
+
+def find_prev_entry(env: Env, insn_idx: int, skip: VerifierState | None = None) -> VerifierState | None:
+    """The checkpoint of an earlier iteration at ``insn_idx`` still on the current path (most recent first).
+
+    ``skip``: the checkpoint the current path has just made here (not an earlier iteration).
+    """
+    cur = env.cur
+    for st in reversed(env.aux[insn_idx].explored):
+        if st.branches and st is not skip and len(st.frames) == len(cur.frames) and all(
+                a.callsite == b.callsite for a, b in zip(st.frames, cur.frames, strict=True)):
+            return st
+    return None
+
+
+def check_may_goto(env: Env, ins: Insn, push) -> int:
+    """may_goto: the fall-through is queued one level deeper in the may_goto budget; the path takes the jump."""
+    pc = env.insn_idx
+    prev = find_prev_entry(env, pc, skip=env.cur.parent)
+    queued = env.cur.clone()
+    queued.may_goto_depth += 1
+    if prev is not None:
+        widen_imprecise_scalars(prev, queued)
+    push(queued, pc + 1)
+    return pc + ins.off + 1
+
+
+def loop_converged(env: Env, insn_idx: int, old: VerifierState, cur: VerifierState, states_equal,
+                   range_within: int) -> bool | None:
+    """is_state_visited at a loop head whose checkpoint ``old`` is still being explored.
+
+    True: ``old`` covers ``cur`` (a may_goto at another depth, or a callback-calling helper met again);
+    False: not covered, and no infinite-loop check either (a callback-calling helper); None: no rule here.
+    """
+    spec = env.specs[insn_idx]
+    may_goto = spec is not None and spec.kind is Kind.MAY_GOTO and old.may_goto_depth != cur.may_goto_depth
+    calls_callback = env.aux[insn_idx].calls_callback
+    if not may_goto and not calls_callback:
+        return None
+    if states_equal(env, _live_view(env, old, insn_idx), _live_view(env, cur, insn_idx), range_within):
+        return True
+    return False if calls_callback else None
+
+
+def _live_view(env: Env, st: VerifierState, insn_idx: int) -> VerifierState:
+    """A copy of ``st`` without the registers dead where each frame stands (func_states_equal compares live ones)."""
+    view = st.clone()
+    for i, f in enumerate(view.frames):
+        at = insn_idx if i == len(view.frames) - 1 else view.frames[i + 1].callsite
+        live = env.aux[at].live_regs_before
+        for r in range(10):
+            if not live >> r & 1:
+                f.regs[r].mark_not_init()
+    return view

@@ -4,13 +4,14 @@ Level 1 keeps the path that failed: popping a pushed branch rewinds the log to
 where it stood when the branch was pushed; after a success only the statistics
 line remains.  Level 2 keeps everything.  Instruction lines get the registers
 and stack slots the instruction touched ("scratched") as a ``; R0=0`` comment,
-aligned like the kernel does (to the next multiple of 40 columns, less two).
+aligned like the kernel does (at column 40, or further at a multiple of 8).
 """
 
 from __future__ import annotations
 
 import io
 
+from pybpf.verifier.locks import format_refs
 from pybpf.verifier.regs import MAX_BPF_REG, RegType, format_reg
 from pybpf.verifier.stack import SLOT_CHARS, SlotType
 from pybpf.verifier.state import FuncState, VerifierState
@@ -22,8 +23,11 @@ _MIN_ALIGN = 8
 
 
 def vlog_alignment(pos: int) -> int:
-    """Width of the padding after an instruction text of ``pos`` characters (newline included)."""
-    return -(-max(pos, _MIN_ALIGN) // _ALIGN) * _ALIGN - pos - 1
+    """Width of the padding after an instruction text of ``pos`` characters (newline included).
+
+    Column 40 at least; a longer line goes to the next multiple of 8 that leaves half of 8 spare.
+    """
+    return -(-max(pos + _MIN_ALIGN // 2, _ALIGN) // _MIN_ALIGN) * _MIN_ALIGN - pos - 1
 
 
 class VerifierLog:
@@ -95,13 +99,12 @@ class VerifierLog:
                 out.append(f" fp{off}={rest}{format_reg(slot.spilled_ptr, f.frameno)}")
             elif not slot.all_invalid():
                 out.append(f" fp{off}={slot.types_str()}")
+        if f.in_callback_fn:
+            out.append(" cb")
         return "".join(out)
 
     def state_line(self, st: VerifierState, print_all: bool) -> str:
-        text = self.func_state(st.cur, print_all)
-        if st.refs:
-            text += " refs=" + ",".join(str(r.id) for r in st.refs)
-        return text
+        return self.func_state(st.cur, print_all) + format_refs(st)  # the held lock counts as a reference
 
     def print_verifier_state(self, st: VerifierState, print_all: bool) -> None:
         self.write(self.state_line(st, print_all) + "\n")

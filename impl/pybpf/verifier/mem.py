@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from pybpf.verifier.backtrack import STACK_SHIFT
 from pybpf.verifier.bounds import S64_MIN
+from pybpf.verifier.btf_ptr import check_ptr_to_btf_access
 from pybpf.verifier.env import Env
+from pybpf.verifier.fields import check_map_value_fields
+from pybpf.verifier.kptrs import check_map_kptr_access
 from pybpf.verifier.progtypes import field_at
 from pybpf.verifier.regs import BPF_REG_SIZE, PKT_TYPES, RegState, RegType, TypeFlag, reg_type_str
 from pybpf.verifier.scalar import Scalar
@@ -221,7 +224,8 @@ def _ctx_ok(info, off: int, size: int, access: str) -> tuple[bool, int]:
     if off < 0 or off >= info.ctx_size or off % size:
         return False, 0
     if info.fields is None:  # pt_regs-like: any aligned read
-        return access == READ and off + size <= info.ctx_size, RegType.SCALAR_VALUE
+        ok = (access == READ or info.ctx_write) and info.ctx_min <= off and off + size <= info.ctx_size
+        return ok, RegType.SCALAR_VALUE
     f = field_at(info, off)
     if f is None or (off + size > f.off + f.size and not f.name.startswith("cb[")):
         return False, 0
@@ -276,11 +280,22 @@ def check_mem_access(env: Env, regno: int, off: int, size: int, access: str, val
                 dst.set_ptr(ptr)
         return
     if t == RegType.PTR_TO_MAP_VALUE:
+        if access == WRITE and value_regno >= 0 and regs[value_regno].is_pointer() and not env.allow_ptr_leaks:
+            raise env.reject("leaks_addr", reg=value_regno, what="map")
         vs = reg.map.value_size if reg.map else 0
         map_value_access(env, regno, reg, reg.off + off, size, vs)
+        kptr = check_map_value_fields(env, regno, reg, reg.off + off, size)
+        if kptr is not None:
+            check_map_kptr_access(env, value_regno, reg, kptr)
+            return
         if access == READ:
             regs[value_regno].mark_unknown()
             _coerce(env, value_regno, size, sign_ext)
+        return
+    if t == RegType.PTR_TO_MAP_KEY:  # a for_each_map_elem callback's key (V1's hook)
+        from pybpf.verifier.callbacks import check_map_key_access
+
+        check_map_key_access(env, regno, reg, off, size, access == WRITE, value_regno)
         return
     if base in PKT_TYPES and not (t & TypeFlag.PTR_MAYBE_NULL):
         if access == WRITE and not env.info.pkt_write:
@@ -296,6 +311,11 @@ def check_mem_access(env: Env, regno: int, off: int, size: int, access: str, val
         mem_access(env, regno, reg, reg.off + off, size, reg.mem_size)
         if access == READ:
             regs[value_regno].mark_unknown()
+            _coerce(env, value_regno, size, sign_ext)
+        return
+    if base == RegType.PTR_TO_BTF_ID and not (t & TypeFlag.PTR_MAYBE_NULL):
+        check_ptr_to_btf_access(env, regno, reg, reg.off + off, size, access, value_regno)
+        if access == READ:
             _coerce(env, value_regno, size, sign_ext)
         return
     if t == RegType.CONST_PTR_TO_MAP and access == READ and off >= 0:

@@ -66,7 +66,19 @@ class ProgTypeInfo:
     retval: tuple[int, int] | None  # the range R0 must be in at exit, or None
     pkt_write: bool = False
     ld_abs: bool = False
+    ctx_min: int = 0  # fields None: the lowest offset a load may start at
+    ctx_write: bool = False  # fields None: stores allowed too (syscall programs' ctx is plain memory)
 
+
+def _perf_event_fields() -> tuple[CtxField, ...]:
+    """struct bpf_perf_event_data: the saved registers (whole 8-byte reads only), then two u64s."""
+    regs = tuple(CtxField(f"regs[{i}]", 8 * i, 8, narrow=False) for i in range(21))
+    return (*regs, CtxField("sample_period", 168, 8), CtxField("addr", 176, 8))
+
+
+MAX_BPF_FUNC_ARGS = 12  # a raw tracepoint loaded without attach info may read this many u64 arguments
+PERF_MAX_TRACE_SIZE = 8192
+U16_MAX = 0xFFFF
 
 PROG_TYPES: dict[int, ProgTypeInfo] = {
     ProgType.SOCKET_FILTER: ProgTypeInfo("socket_filter", 192, _skb_fields(tc=False), None, ld_abs=True),
@@ -75,7 +87,15 @@ PROG_TYPES: dict[int, ProgTypeInfo] = {
     ProgType.XDP: ProgTypeInfo("xdp", 24, _XDP_FIELDS, None, pkt_write=True),
     ProgType.CGROUP_SKB: ProgTypeInfo("cgroup_skb", 192, _skb_fields(tc=False), (0, 1), ld_abs=True),
     ProgType.KPROBE: ProgTypeInfo("kprobe", 168, None, None),
+    ProgType.TRACEPOINT: ProgTypeInfo("tracepoint", PERF_MAX_TRACE_SIZE, None, None, ctx_min=8),
+    ProgType.PERF_EVENT: ProgTypeInfo("perf_event", 184, _perf_event_fields(), None),
+    ProgType.RAW_TRACEPOINT: ProgTypeInfo("raw_tracepoint", 8 * MAX_BPF_FUNC_ARGS, None, None),
+    ProgType.SYSCALL: ProgTypeInfo("syscall", U16_MAX, None, None, ctx_write=True),
 }
+
+
+# the program types a loader without CAP_BPF may load (bpf_prog_load answers EPERM for the others)
+UNPRIV_PROG_TYPES = frozenset({ProgType.SOCKET_FILTER, ProgType.CGROUP_SKB})
 
 
 def field_at(info: ProgTypeInfo, off: int) -> CtxField | None:

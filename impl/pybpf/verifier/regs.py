@@ -8,9 +8,12 @@ copy is the cheapest to duplicate (measured against a frozen dataclass with
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import IntEnum, IntFlag
 
+from pybpf.btf.graph import Btf
+from pybpf.btf.record import META_FIELDS, BtfRecord, BtfRecordError, btf_record
 from pybpf.verifier.scalar import Scalar
 from pybpf.verifier.scalar_fmt import format_scalar
 
@@ -54,7 +57,11 @@ class TypeFlag(IntFlag):
     MEM_RINGBUF = 1 << 10
     MEM_USER = 1 << 11
     MEM_PERCPU = 1 << 12
+    PTR_UNTRUSTED = 1 << 14
     MEM_ALLOC = 1 << 17
+    PTR_TRUSTED = 1 << 20
+    MEM_RCU = 1 << 21
+    NON_OWN_REF = 1 << 22  # a node a collection owns, usable until the lock protecting it is released
 
 
 BASE_TYPE = 0xFF
@@ -70,8 +77,10 @@ _NAMES = {
     RegType.PTR_TO_FUNC: "func", RegType.CONST_PTR_TO_DYNPTR: "dynptr_ptr",
 }  # fmt: skip
 
+# MEM_ALLOC and NON_OWN_REF have no prefix: the kernel shows them by the BTF name and ``non_own_ref``
 _PREFIXES = ((TypeFlag.MEM_RDONLY, "rdonly_"), (TypeFlag.MEM_RINGBUF, "ringbuf_"), (TypeFlag.MEM_USER, "user_"),
-             (TypeFlag.MEM_PERCPU, "percpu_"), (TypeFlag.MEM_ALLOC, "alloc_"))
+             (TypeFlag.MEM_PERCPU, "percpu_"), (TypeFlag.MEM_RCU, "rcu_"), (TypeFlag.PTR_UNTRUSTED, "untrusted_"),
+             (TypeFlag.PTR_TRUSTED, "trusted_"))
 
 PKT_TYPES = frozenset({RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META})
 MAP_PTR_TYPES = frozenset({RegType.CONST_PTR_TO_MAP, RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_MAP_KEY})
@@ -80,8 +89,11 @@ MAP_PTR_TYPES = frozenset({RegType.CONST_PTR_TO_MAP, RegType.PTR_TO_MAP_VALUE, R
 def reg_type_str(t: int) -> str:
     """The kernel's reg_type_str: ``map_value_or_null``, ``rdonly_mem``, ``ringbuf_mem_or_null``."""
     prefix = "".join(p for f, p in _PREFIXES if t & f)
-    postfix = "_or_null" if t & TypeFlag.PTR_MAYBE_NULL else ""
-    return prefix + _NAMES[RegType(t & BASE_TYPE)] + postfix
+    base = t & BASE_TYPE
+    if t & TypeFlag.PTR_MAYBE_NULL:
+        # a BTF pointer's type name follows: ``ptr_or_null_foo``
+        return prefix + ("ptr_or_null_" if base == RegType.PTR_TO_BTF_ID else _NAMES[RegType(base)] + "_or_null")
+    return prefix + _NAMES[RegType(base)]
 
 
 @dataclass(frozen=True)
@@ -94,16 +106,35 @@ class MapDesc:
     max_entries: int
     flags: int = 0
     name: str = ""
+    # the value's special fields (bpf_spin_lock, kptrs, list heads...) when the map has BTF; 0/None: no BTF
+    record: BtfRecord | None = None
+    btf_value_type_id: int = 0
+    btf: Btf | None = None  # the BTF btf_value_type_id (and the record's kptr types) belong to
 
 
 _UNKNOWN = Scalar.unknown()
 _ZERO = Scalar.const(0)
 
 
+@functools.lru_cache(maxsize=1024)  # bounded: a selftest run opens many objects
+def struct_meta(btf: Btf, type_id: int) -> BtfRecord | None:
+    """btf_find_struct_meta: the record of a program type that has graph fields, a lock or a refcount."""
+    try:
+        record = btf_record(btf, type_id)
+    except BtfRecordError:
+        try:  # the 2022 series' tags (contains:struct:NAME:NODE): a program of the rfc-2022 profile
+            record = btf_record(btf, type_id, legacy_contains=True)
+        except BtfRecordError:
+            return None  # the kernel refused such a layout when the BTF was loaded
+    return record if any(f.type in META_FIELDS for f in record.fields) else None
+
+
 class RegState:
     """bpf_reg_state.  ``s`` holds var_off and the bounds (of the value, or of a pointer's variable part)."""
 
     __slots__ = (
+        "btf",
+        "btf_id",
         "frameno",
         "id",
         "map",
@@ -131,12 +162,15 @@ class RegState:
         self.frameno = frameno
         self.precise = precise
         self.mem_size = mem_size
+        self.btf: Btf | None = None  # PTR_TO_BTF_ID: the BTF (program's or kernel's) ``btf_id`` is a type of
+        self.btf_id = 0
 
     def clone(self) -> RegState:
         r = RegState.__new__(RegState)
         r.type, r.off, r.s, r.id, r.ref_obj_id = self.type, self.off, self.s, self.id, self.ref_obj_id
         r.map, r.map_uid, r.range, r.frameno, r.precise = self.map, self.map_uid, self.range, self.frameno, self.precise
         r.mem_size = self.mem_size
+        r.btf, r.btf_id = self.btf, self.btf_id
         return r
 
     @property
@@ -176,6 +210,8 @@ class RegState:
         self.frameno = 0
         self.precise = False
         self.mem_size = 0
+        self.btf = None
+        self.btf_id = 0
 
     def set_ptr(self, type: int, *, off: int = 0, map: MapDesc | None = None, map_uid: int = -1, id: int = 0,
                 ref_obj_id: int = 0, frameno: int = 0, mem_size: int = 0) -> None:
@@ -188,6 +224,22 @@ class RegState:
         self.ref_obj_id = ref_obj_id
         self.frameno = frameno
         self.mem_size = mem_size
+
+    def set_btf_ptr(self, type: int, btf: Btf, btf_id: int, *, off: int = 0, id: int = 0,
+                    ref_obj_id: int = 0) -> None:
+        """A PTR_TO_BTF_ID (with flags) to type ``btf_id`` of ``btf``."""
+        self.set_ptr(type, off=off, id=id, ref_obj_id=ref_obj_id)
+        self.btf, self.btf_id = btf, btf_id
+
+    @property
+    def record(self) -> BtfRecord | None:
+        """reg_btf_record: the special fields of the map value or allocated object this points into."""
+        base = self.type & BASE_TYPE
+        if base == RegType.PTR_TO_MAP_VALUE:
+            return self.map.record if self.map is not None else None
+        if base == RegType.PTR_TO_BTF_ID and self.type & TypeFlag.MEM_ALLOC and self.btf is not None:
+            return struct_meta(self.btf, self.btf_id)
+        return None
 
     def __repr__(self) -> str:
         return f"RegState({format_reg(self, 0)})"
@@ -218,7 +270,11 @@ def format_reg(r: RegState, frameno: int) -> str:
         parts.append(f"id={r.id}")
     if r.ref_obj_id:
         parts.append(f"ref_obj_id={r.ref_obj_id}")
+    if t & TypeFlag.NON_OWN_REF:
+        parts.append("non_own_ref")
     base = t & BASE_TYPE
+    if base == RegType.PTR_TO_BTF_ID and r.btf is not None:
+        out += r.btf.name_of(r.btf_id)
     if base in MAP_PTR_TYPES and r.map is not None:
         if r.map.name:
             parts.append(f"map={r.map.name}")

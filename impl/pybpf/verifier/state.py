@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from pybpf.verifier.regs import BPF_REG_FP, BPF_REG_SIZE, MAX_BPF_REG, RegState, RegType
 from pybpf.verifier.stack import StackSlot
+
+if TYPE_CHECKING:
+    from pybpf.verifier.locks import ActiveLock
 
 MAX_CALL_FRAMES = 8
 
@@ -13,7 +17,7 @@ MAX_CALL_FRAMES = 8
 class FuncState:
     """One frame: its registers and its stack (slot ``spi`` covers fp-(spi+1)*8 .. fp-spi*8-1)."""
 
-    __slots__ = ("callsite", "frameno", "regs", "stack", "subprogno")
+    __slots__ = ("callback_depth", "callsite", "frameno", "in_callback_fn", "regs", "stack", "subprogno")
 
     def __init__(self, frameno: int = 0, callsite: int = -1, subprogno: int = 0) -> None:
         self.regs = [RegState() for _ in range(MAX_BPF_REG)]
@@ -21,12 +25,15 @@ class FuncState:
         self.frameno = frameno
         self.callsite = callsite
         self.subprogno = subprogno
+        self.in_callback_fn = False  # a callback's frame: its exit returns to the helper call (callbacks.py)
+        self.callback_depth = 0  # iterations of a bpf_loop callback explored from this frame's call
 
     def clone(self) -> FuncState:
         f = FuncState.__new__(FuncState)
         f.regs = [r.clone() for r in self.regs]
         f.stack = [s.clone() for s in self.stack]
         f.frameno, f.callsite, f.subprogno = self.frameno, self.callsite, self.subprogno
+        f.in_callback_fn, f.callback_depth = self.in_callback_fn, self.callback_depth
         return f
 
     @property
@@ -71,7 +78,7 @@ class VerifierState:
     def __init__(self) -> None:
         self.frames: list[FuncState] = []
         self.refs: list[Reference] = []
-        self.active_lock: tuple[int, int] | None = None  # (map identity, offset) of the held bpf_spin_lock
+        self.active_lock: ActiveLock | None = None  # the held bpf_spin_lock (locks.py)
         self.insn_idx = 0
         self.branches = 0
         self.may_goto_depth = 0
@@ -104,9 +111,9 @@ class VerifierState:
         return v
 
 
-@dataclass
+@dataclass(slots=True)
 class InsnAux:
-    """bpf_insn_aux_data: what the verifier learns per instruction."""
+    """bpf_insn_aux_data: what the verifier learns per instruction (slotted: one per instruction)."""
 
     seen: bool = False
     prune_point: bool = False
@@ -114,6 +121,9 @@ class InsnAux:
     force_checkpoint: bool = False
     live_regs_before: int = 0  # bit i: register i may be read before being written
     ptr_type: int = 0
+    calls_callback: bool = False  # a helper call running a callback (bpf_loop, for_each_map_elem)
+    alu_state: int = 0  # unprivileged pointer arithmetic seen here (sanitize.py)
+    alu_limit: int = 0
     subprog: int = 0
     explored: list[VerifierState] = field(default_factory=list)
     stack_reads: int = 0  # slots (bit spi) of frame 0 this instruction was seen reading; -1: maybe any

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from pybpf.verifier.backtrack import propagate_precision
 from pybpf.verifier.env import Env
+from pybpf.verifier.jmp import loop_converged
+from pybpf.verifier.locks import locks_equal
 from pybpf.verifier.messages import text
 from pybpf.verifier.regs import BPF_REG_SIZE, RegState, RegType
 from pybpf.verifier.scalar import Scalar
@@ -55,6 +57,7 @@ def _tnum_in(old, cur) -> bool:
 def _exact(old: RegState, cur: RegState, ids: IdMap) -> bool:
     return (old.type == cur.type and old.off == cur.off and old.s == cur.s and old.map is cur.map
             and old.range == cur.range and old.frameno == cur.frameno and old.mem_size == cur.mem_size
+            and old.btf is cur.btf and old.btf_id == cur.btf_id
             and ids.check(old.id, cur.id) and ids.check(old.ref_obj_id, cur.ref_obj_id))
 
 
@@ -125,7 +128,7 @@ def stacksafe(env: Env, old: FuncState, cur: FuncState, ids: IdMap, exact: int) 
 
 
 def states_equal(env: Env, old: VerifierState, cur: VerifierState, exact: int) -> bool:
-    if len(old.frames) != len(cur.frames) or old.active_lock != cur.active_lock:
+    if len(old.frames) != len(cur.frames) or (old.active_lock is None) != (cur.active_lock is None):
         return False
     if len(old.refs) != len(cur.refs):
         return False
@@ -133,6 +136,8 @@ def states_equal(env: Env, old: VerifierState, cur: VerifierState, exact: int) -
     for a, b in zip(old.refs, cur.refs, strict=True):
         if not ids.check(a.id, b.id):
             return False
+    if not locks_equal(old.active_lock, cur.active_lock, ids.check):
+        return False
     for fo, fc in zip(old.frames, cur.frames, strict=True):
         if fo.callsite != fc.callsite:
             return False
@@ -190,7 +195,7 @@ def update_branch_counts(env: Env, st: VerifierState | None) -> None:
 
 
 def _reg_key(r: RegState) -> tuple:
-    return (r.type, r.off, r.s, r.id, r.ref_obj_id, id(r.map), r.range, r.frameno, r.mem_size)
+    return (r.type, r.off, r.s, r.id, r.ref_obj_id, id(r.map), r.range, r.frameno, r.mem_size, r.btf_id)
 
 
 def _looping(old: VerifierState, cur: VerifierState) -> bool:
@@ -212,12 +217,19 @@ def is_state_visited(env: Env, insn_idx: int) -> bool:
     for k, old in enumerate(explored):
         n += 1
         if old.branches:
-            if _looping(old, cur) and states_equal(env, old, cur, EXACT):
+            converged = loop_converged(env, insn_idx, old, cur, states_equal, RANGE_WITHIN)  # V1's hook
+            if converged:
+                propagate_precision(env, old)
+                old.hit_cnt += 1
+                aux.explored = [*keep, old, *explored[k + 1:]]
+                return True
+            if converged is None and _looping(old, cur) and old.may_goto_depth == cur.may_goto_depth and \
+                    states_equal(env, old, cur, EXACT):
                 log = env.log
                 log.write(text("infinite_loop", insn=insn_idx) + "\n")
                 log.write("cur state:" + log.state_line(cur, True) + "\n")
                 raise env.reject("old_state", state=log.state_line(old, True))
-            if env.jmps_processed - env.prev_jmps_processed < 20 and \
+            if not aux.force_checkpoint and env.jmps_processed - env.prev_jmps_processed < 20 and \
                     env.insn_processed - env.prev_insn_processed < 100:
                 add_new = False
         else:
