@@ -1,10 +1,8 @@
 """What every bad-input test checks: the real ``pybpf`` command, one error line per bad file, no traceback.
 
-Everything is a fixture (test modules of different directories cannot import a
-shared helper module by name):
+Everything is a fixture; ``cli(*argv)``, which runs ``pybpf.cli.main.main`` in this
+process (a ``Run``), is ``tests/conftest.py``'s:
 
-- ``cli(*argv)`` runs ``pybpf.cli.main.main`` in this process (the same code as
-  the installed command, without a Python start-up per call): a ``Run``;
 - ``one_error_each(run, files)`` asserts the contract of issue #8: each bad file
   is named on exactly one line, and nothing printed is a traceback or an
   internal error; returns {file: its line};
@@ -19,35 +17,10 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from pybpf.cli.main import main
-
-REPO = Path(__file__).resolve().parents[2]
-INCLUDE = REPO / "selftests" / "include"
-
-
-@dataclass(frozen=True)
-class Run:
-    status: int
-    out: str
-    err: str
-
-    @property
-    def err_lines(self) -> list[str]:
-        return self.err.splitlines()
-
-
-@pytest.fixture
-def cli(capsys):
-    def run(*argv: str | Path) -> Run:
-        status = main([str(a) for a in argv])
-        captured = capsys.readouterr()
-        return Run(status, captured.out, captured.err)
-
-    return run
+from _helpers.cli import INCLUDE, REPO, Run
 
 
 def _one_error_each(run: Run, bad: Iterable[str | Path], *, stream: str = "err") -> dict[str, str]:

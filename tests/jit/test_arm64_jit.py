@@ -21,6 +21,7 @@ pytest.importorskip("unicorn", reason="the arm64 JIT runs under unicorn")
 pytest.importorskip("capstone", reason="the arm64 back-end names its capstone mode")
 
 from _arm64 import both, on_interp, on_jit
+from _slots import fill, forward_jumps
 from pybpf.jit.arm64 import Arm64Backend
 from pybpf.jit.arm64 import encode as a
 
@@ -43,38 +44,28 @@ _imms = st.one_of(st.sampled_from([0, 1, -1, 2, -2, 31, 32, 63, 64, 4095, 4096, 
 _regs = st.integers(0, 9)  # r10 differs between the two machines (another stack address)
 
 
-def _fill(spec, dst: int, src: int, off: int, imm: int) -> Insn:
-    """A slot of row ``spec``: its discriminators set, the fields it does not use zero."""
-    fields = {"dst": dst, "src": src, "off": off, "imm": imm}
-    for name in ("dst", "src", "off", "imm"):
-        if name not in spec.uses:
-            fields[name] = 0
-    fields.update({name: int(value) for name, value in spec.fixed})
-    return Insn(spec.code, fields["dst"], fields["src"], fields["off"], fields["imm"])
-
-
 @st.composite
 def _body_insn(draw) -> tuple[Insn, float | None]:
     """One instruction; jumps carry how far forward (a fraction of what remains) to go."""
     kind = draw(st.sampled_from(["alu"] * 6 + ["jump"] * 2 + ["mem"] * 2 + ["atomic"]))
     if kind == "alu":
         spec = draw(st.sampled_from(_ALU_ROWS))
-        return _fill(spec, draw(_regs), draw(_regs), 0, draw(_imms)), None
+        return fill(spec, draw(_regs), draw(_regs), 0, draw(_imms)), None
     if kind == "jump":
         spec = draw(st.sampled_from(_JCOND_ROWS))
-        return _fill(spec, draw(_regs), draw(_regs), 0, draw(_imms)), draw(st.floats(0, 1))
+        return fill(spec, draw(_regs), draw(_regs), 0, draw(_imms)), draw(st.floats(0, 1))
     if kind == "mem":
         spec = draw(st.sampled_from(_MEM_ROWS))
         off = -draw(st.integers(spec.size, 512))  # any alignment: plain accesses may be misaligned
         reg = draw(_regs)
         if spec.kind in (Kind.ST, Kind.STX):
-            return _fill(spec, 10, reg, off, draw(_imms)), None
-        return _fill(spec, reg, 10, off, 0), None
+            return fill(spec, 10, reg, off, draw(_imms)), None
+        return fill(spec, reg, 10, off, 0), None
     spec = draw(st.sampled_from(_ATOMIC_ROWS))
     off = -spec.size * draw(st.integers(1, 512 // spec.size))
     if spec.kind is Kind.LOAD_ACQ:
-        return _fill(spec, draw(_regs), 10, off, spec.op), None
-    return _fill(spec, 10, draw(_regs), off, spec.op), None
+        return fill(spec, draw(_regs), 10, off, spec.op), None
+    return fill(spec, 10, draw(_regs), off, spec.op), None
 
 
 def _fold() -> list[Insn]:
@@ -91,13 +82,7 @@ def _fold() -> list[Insn]:
 @st.composite
 def programs(draw) -> list[Insn]:
     prologue = [slot for reg in range(10) for slot in ld_imm64(reg, draw(_values))]
-    items = draw(st.lists(_body_insn(), min_size=1, max_size=30))
-    body = []
-    for pc, (insn, frac) in enumerate(items):
-        if frac is not None:  # forward, at most to the fold
-            insn = Insn(insn.code, insn.dst, insn.src, int(frac * (len(items) - pc - 1)), insn.imm)
-        body.append(insn)
-    return prologue + body + _fold()
+    return prologue + forward_jumps(draw(st.lists(_body_insn(), min_size=1, max_size=30))) + _fold()
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

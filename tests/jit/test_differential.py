@@ -16,6 +16,7 @@ from __future__ import annotations
 import platform
 
 import pytest
+from _slots import fill, forward_jumps
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pybpf.isa.insn import Insn, ld_imm64
@@ -45,16 +46,6 @@ _imms = st.one_of(st.sampled_from([0, 1, -1, 31, 32, 63, 64, 0x7FFF_FFFF, -(1 <<
 _regs = st.integers(0, 9)  # r10 is another address on each tier
 
 
-def _fill(spec, dst: int, src: int, off: int, imm: int) -> Insn:
-    """A slot of row ``spec``: its discriminators set, the fields it does not use zero."""
-    fields = {"dst": dst, "src": src, "off": off, "imm": imm}
-    for name in ("dst", "src", "off", "imm"):
-        if name not in spec.uses:
-            fields[name] = 0
-    fields.update({name: int(value) for name, value in spec.fixed})
-    return Insn(spec.code, fields["dst"], fields["src"], fields["off"], fields["imm"])
-
-
 @st.composite
 def _stack_offset(draw, size: int, aligned: bool) -> int:
     if draw(st.integers(0, 19)) == 0:  # now and then outside the stack: below it, or above r10
@@ -70,23 +61,23 @@ def _body_insn(draw) -> tuple[Insn, float | None]:
     """One instruction; a jump carries how far forward to go (a fraction of what remains)."""
     kind = draw(st.sampled_from(["alu"] * 6 + ["jump"] * 2 + ["mem"] * 3 + ["atomic", "exit"]))
     if kind == "alu":
-        return _fill(draw(st.sampled_from(_ALU_ROWS)), draw(_regs), draw(_regs), 0, draw(_imms)), None
+        return fill(draw(st.sampled_from(_ALU_ROWS)), draw(_regs), draw(_regs), 0, draw(_imms)), None
     if kind == "jump":
         spec = draw(st.sampled_from(_JCOND_ROWS))
-        return _fill(spec, draw(_regs), draw(_regs), 0, draw(_imms)), draw(st.floats(0, 1))
+        return fill(spec, draw(_regs), draw(_regs), 0, draw(_imms)), draw(st.floats(0, 1))
     if kind == "exit":
         return _EXIT, None
     if kind == "mem":
         spec = draw(st.sampled_from(_MEM_ROWS))
         off = draw(_stack_offset(spec.size, aligned=False))
         if spec.kind in (Kind.ST, Kind.STX):
-            return _fill(spec, 10, draw(_regs), off, draw(_imms)), None
-        return _fill(spec, draw(_regs), 10, off, 0), None
+            return fill(spec, 10, draw(_regs), off, draw(_imms)), None
+        return fill(spec, draw(_regs), 10, off, 0), None
     spec = draw(st.sampled_from(_ATOMIC_ROWS))
     off = draw(_stack_offset(spec.size, aligned=True))
     if spec.kind is Kind.LOAD_ACQ:
-        return _fill(spec, draw(_regs), 10, off, spec.op), None
-    return _fill(spec, 10, draw(_regs), off, spec.op), None
+        return fill(spec, draw(_regs), 10, off, spec.op), None
+    return fill(spec, 10, draw(_regs), off, spec.op), None
 
 
 def _fold() -> list[Insn]:
@@ -103,13 +94,7 @@ def _fold() -> list[Insn]:
 @st.composite
 def programs(draw) -> list[Insn]:
     prologue = [slot for reg in range(10) for slot in ld_imm64(reg, draw(_values))]
-    items = draw(st.lists(_body_insn(), min_size=1, max_size=30))
-    body = []
-    for pc, (insn, frac) in enumerate(items):
-        if frac is not None:  # forward, at most to the fold
-            insn = Insn(insn.code, insn.dst, insn.src, int(frac * (len(items) - pc - 1)), insn.imm)
-        body.append(insn)
-    return prologue + body + _fold()
+    return prologue + forward_jumps(draw(st.lists(_body_insn(), min_size=1, max_size=30))) + _fold()
 
 
 def _backends() -> dict:

@@ -14,6 +14,7 @@ import platform
 from pathlib import Path
 
 import pytest
+from _helpers.list_progs import POP, PUSH
 from pybpf.abi import LINUX_6_18
 from pybpf.abi.uapi import MapType
 from pybpf.btf.load import load
@@ -49,60 +50,6 @@ def factory(tier: str):
 
 
 # ---------------------------------------------------------------- kfuncs: a list of local kptrs
-
-LOOKUP = """
-    stw [%r10-4], 0
-    lddw %r1, {m}, map_fd
-    mov %r2, %r10
-    add %r2, -4
-    call 1
-    jeq %r0, 0, fail
-    mov %r6, %r0
-"""
-PUSH = "    mov %r9, %r1\n" + LOOKUP + """
-    mov %r1, {foo}
-    mov %r2, 0
-    call kfunc {bpf_obj_new_impl}
-    jeq %r0, 0, fail
-    mov %r7, %r0
-    stxw [%r7+24], %r9
-    mov %r1, %r6
-    call 93
-    mov %r1, %r6
-    add %r1, 8
-    mov %r2, %r7
-    mov %r3, 0
-    mov %r4, 0
-    call kfunc {bpf_list_push_back_impl}
-    mov %r8, %r0
-    mov %r1, %r6
-    call 94
-    mov %r0, %r8
-    exit
-fail:
-    mov %r0, -1
-    exit
-"""
-POP = LOOKUP + """
-    mov %r1, %r6
-    call 93
-    mov %r1, %r6
-    add %r1, 8
-    call kfunc {bpf_list_pop_front}
-    mov %r7, %r0
-    mov %r1, %r6
-    call 94
-    jeq %r7, 0, fail
-    ldxw %r8, [%r7+24]
-    mov %r1, %r7
-    mov %r2, 0
-    call kfunc {bpf_obj_drop_impl}
-    mov %r0, %r8
-    exit
-fail:
-    mov %r0, -1
-    exit
-"""
 
 
 @pytest.fixture(scope="module")

@@ -1,36 +1,15 @@
 """Fixtures of the limit tests (the programs are in ``progs/``: committed objects, rebuilt by ``progs/build.py``):
-the CLI in this process, and ``pybpf selftest`` in a child process."""
+``pybpf selftest`` in a child process (the CLI in this process, ``cli``, is ``tests/conftest.py``'s)."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from pybpf.cli.main import main
-
-REPO = Path(__file__).resolve().parents[2]
-INCLUDE = REPO / "selftests" / "include"
-
-
-@dataclass(frozen=True)
-class Run:
-    status: int
-    out: str
-    err: str
-
-
-@pytest.fixture
-def cli(capsys):
-    def run(*argv: str | Path) -> Run:
-        status = main([str(a) for a in argv])
-        captured = capsys.readouterr()
-        return Run(status, captured.out, captured.err)
-
-    return run
+from _helpers.cli import INCLUDE, REPO, Run
 
 
 @pytest.fixture

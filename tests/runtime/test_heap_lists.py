@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from _helpers.list_progs import LOOKUP, POP, PUSH
 from pybpf.abi import LINUX_6_18, RFC_2022, Profile
 from pybpf.abi.uapi import MapType
 from pybpf.btf.load import load
@@ -78,65 +79,6 @@ class World:
 
     def teardown(self) -> None:
         self.rt.remove(self.map)
-
-
-LOOKUP = """
-    stw [%r10-4], 0
-    lddw %r1, {m}, map_fd
-    mov %r2, %r10
-    add %r2, -4
-    call 1
-    jeq %r0, 0, fail
-    mov %r6, %r0
-"""
-# push one new foo with data = r9's value (the program's argument r1) to the back of the value's list
-PUSH = """
-    mov %r9, %r1
-""" + LOOKUP + """
-    mov %r1, {foo}
-    mov %r2, 0
-    call kfunc {bpf_obj_new_impl}
-    jeq %r0, 0, fail
-    mov %r7, %r0
-    stxw [%r7+24], %r9
-    mov %r1, %r6
-    call 93
-    mov %r1, %r6
-    add %r1, 8
-    mov %r2, %r7
-    mov %r3, 0
-    mov %r4, 0
-    call kfunc {bpf_list_push_back_impl}
-    mov %r8, %r0
-    mov %r1, %r6
-    call 94
-    mov %r0, %r8
-    exit
-fail:
-    mov %r0, -1
-    exit
-"""
-# pop the front element: its data, or -1 when the list is empty
-POP = LOOKUP + """
-    mov %r1, %r6
-    call 93
-    mov %r1, %r6
-    add %r1, 8
-    call kfunc {bpf_list_pop_front}
-    mov %r7, %r0
-    mov %r1, %r6
-    call 94
-    jeq %r7, 0, fail
-    ldxw %r8, [%r7+24]
-    mov %r1, %r7
-    mov %r2, 0
-    call kfunc {bpf_obj_drop_impl}
-    mov %r0, %r8
-    exit
-fail:
-    mov %r0, -1
-    exit
-"""
 
 
 def _run(world: World, prog, *args: int) -> int:

@@ -11,12 +11,10 @@ The parser is ``pybpf.harness.asmprog`` (``pybpf verify`` reads the same files).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import fields
 from pathlib import Path
 
-from pybpf.harness.asmprog import read_asm_programs, with_map_fds
-from pybpf.isa.insn import Insn
-from pybpf.verifier import MapDesc
+from pybpf.harness.asmprog import AsmProgram, read_asm_programs, with_map_fds
 
 CORPUS = Path(__file__).parent / "corpus"
 RECORDING = CORPUS / "recorded.json"
@@ -24,22 +22,16 @@ RECORDING = CORPUS / "recorded.json"
 __all__ = ["CORPUS", "RECORDING", "Program", "load_corpus", "load_recording", "with_map_fds"]
 
 
-@dataclass(frozen=True)
-class Program:
-    name: str
-    area: str
-    prog_type: int
-    maps: tuple[MapDesc, ...]
-    insns: tuple[Insn, ...]
-    level2: bool
-    heavy: bool = False  # pybpf runs it without a log (a million instructions of level-1 log is slow)
-    prog_flags: int = 0
-    func_info: bool = False  # loaded with BTF func_info (``## func_info``)
+class Program(AsmProgram):
+    """A corpus program (an ``AsmProgram``); its area is the corpus file it comes from."""
+
+    @property
+    def area(self) -> str:
+        return Path(self.file).stem
 
 
 def load_corpus() -> list[Program]:
-    progs = [Program(a.name, path.stem, a.prog_type, a.maps, a.insns, a.level2, a.heavy, a.prog_flags,
-                     a.func_info)
+    progs = [Program(**{f.name: getattr(a, f.name) for f in fields(a)})
              for path in sorted(CORPUS.glob("*.s")) for a in read_asm_programs(path)]
     names = [p.name for p in progs]
     dup = {n for n in names if names.count(n) > 1}

@@ -14,7 +14,7 @@ import sys
 sys.path.insert(0, os.path.dirname(__file__))
 
 from _corpus import RECORDING, Program, load_corpus
-from pybpf.harness.asmprog import AsmProgram, load_in_kernel
+from pybpf.harness.asmprog import load_in_kernel
 from pybpf.kernel import available
 from pybpf.kernel.vlog import verdict
 
@@ -23,9 +23,7 @@ _TAIL_LINES = 30
 
 def run_kernel(p: Program, log_level: int) -> dict:
     """Load ``p`` in the kernel (creating its maps) and return what it said."""
-    res = load_in_kernel(AsmProgram(p.name, p.area, p.prog_type, p.maps, p.insns, prog_flags=p.prog_flags,
-                                    func_info=p.func_info),
-                         log_level)
+    res = load_in_kernel(p, log_level)
     log, ok = res.log, res.ok
     stats = [ln for ln in log.splitlines() if ln.startswith("processed ")]
     fields = stats[-1].split() if stats else []

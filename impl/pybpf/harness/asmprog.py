@@ -13,6 +13,7 @@ The text up to the next ``## name:`` is the program.
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,8 +107,8 @@ def read_asm_programs(path: str | Path) -> list[AsmProgram]:
     return parse_asm_programs(text, str(path))
 
 
-def with_map_fds(insns: tuple[Insn, ...] | list[Insn], fds: list[int]) -> list[Insn]:
-    """The program as the kernel takes it: map indices replaced by the maps' fds."""
+def with_map_fds(insns: Sequence[Insn], fds: Sequence[int]) -> list[Insn]:
+    """The program as the kernel (or pybpf's runtime) takes it: ld_imm64 map indices replaced by the maps' fds."""
     out = list(insns)
     pc = 0
     while pc < len(out):

@@ -108,6 +108,8 @@ class Interpreter:
         if not 0 <= target < self._decoded.nslots:
             raise VmFault(f"callback at insn {target} is outside the program (insns 0..{self._decoded.nslots - 1})")
         regs, after = m.regs, self._decoded.after
+        if m.count > self.budget:  # a callback body may have no back-edge to check the budget at
+            raise VmFault(budget_message(self.budget))
         m.call(_RETURN_TO_HELPER, 0)
         regs[FIRST_ARG : LAST_ARG + 1] = [*(a & M64 for a in args), *[None] * (LAST_ARG + 1 - FIRST_ARG - len(args))]
         # In the callee, count + after[pc] is the caller's count plus what the callee ran; the

@@ -8,24 +8,23 @@ object is in ``../elf`` (``btf_*.o``).
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from _helpers.badinput import EXIT_USAGE, corpus_names, read_cases
 from pybpf.errors import KernelError
 from pybpf.kernel import available
 
 HERE = Path(__file__).resolve().parent
 GOOD = HERE / "good.btf"
 CORPUS = HERE / "corpus"
-CASES: dict[str, list[str]] = json.loads((CORPUS / "cases.json").read_text())
-EXIT_USAGE = 2
+CASES = read_cases(CORPUS / "cases.json")
 
 
 def test_corpus_is_complete():
-    assert sorted(p.name for p in CORPUS.glob("*.btf")) == sorted(CASES)
+    assert corpus_names(CORPUS, ".btf") == sorted(CASES)
 
 
 @pytest.mark.parametrize("fmt", ["raw", "c"])

@@ -7,20 +7,19 @@ for a bad field), exit 2, and the good report is never written to.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
+from _helpers.badinput import EXIT_USAGE, corpus_names, read_cases
 
 HERE = Path(__file__).resolve().parent
 GOOD = HERE / "good.json"
 CORPUS = HERE / "corpus"
-CASES: dict[str, list[str]] = json.loads((HERE / "cases.json").read_text())
-EXIT_USAGE = 2
+CASES = read_cases(HERE / "cases.json")
 
 
 def test_corpus_is_complete():
-    assert sorted(p.name for p in CORPUS.glob("*.json")) == sorted(CASES)
+    assert corpus_names(CORPUS, ".json") == sorted(CASES)
 
 
 def test_good_report_against_itself(cli):

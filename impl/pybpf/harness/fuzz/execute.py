@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from pybpf.abi.uapi import MapType, ProgType
+from pybpf.harness.asmprog import with_map_fds
 from pybpf.harness.fuzz.inputs import Inputs
 from pybpf.isa.insn import Insn
-from pybpf.isa.opcodes import Pseudo
 from pybpf.runtime import MapOpError, Runtime
 from pybpf.verifier import MapDesc
 from pybpf.vm.interp import Interpreter, Outcome
@@ -59,21 +59,6 @@ class RunResult:
     packet: bytes
     ctx: bytes
     maps: tuple[tuple[tuple[bytes, bytes], ...], ...]  # per map, its (key, value) pairs in key order
-
-
-def with_map_fds(insns: Sequence[Insn], fds: Sequence[int]) -> list[Insn]:
-    """The program as a loader hands it over: ld_imm64 map indices replaced by the maps' fds."""
-    out = list(insns)
-    pc = 0
-    while pc < len(out):
-        ins = out[pc]
-        if ins.code == 0x18:
-            if ins.src in (Pseudo.MAP_FD, Pseudo.MAP_VALUE) and 0 <= ins.imm < len(fds):
-                out[pc] = Insn(ins.code, ins.dst, ins.src, ins.off, fds[ins.imm])
-            pc += 2
-        else:
-            pc += 1
-    return out
 
 
 def build_context(prog_type: int, raw: bytes, base: int, end: int) -> bytearray:

@@ -22,7 +22,8 @@ from enum import StrEnum
 from functools import cache
 
 from pybpf.errors import KernelError, PybpfError
-from pybpf.harness.fuzz.execute import RunResult, run_once, safety_fault, with_map_fds
+from pybpf.harness.asmprog import with_map_fds
+from pybpf.harness.fuzz.execute import RunResult, run_once, safety_fault
 from pybpf.harness.fuzz.inputs import Inputs, draw_inputs
 from pybpf.harness.fuzz.program import FuzzProgram
 from pybpf.isa.helper_names import HELPER_NAMES

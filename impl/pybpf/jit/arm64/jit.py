@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from pybpf.errors import VmFault
-from pybpf.isa.insn import Insn, imm64
+from pybpf.isa.insn import Insn
 from pybpf.isa.opcodes import DST, FETCH, IMM, OFF, SRC, AtomicOp, Kind, OpSpec, Pseudo, lookup
 from pybpf.jit.arm64 import encode as a
 from pybpf.jit.arm64 import lower
@@ -45,6 +45,7 @@ from pybpf.jit.common.backend import (
 )
 from pybpf.jit.common.codebuf import Label
 from pybpf.jit.common.counting import count_plan
+from pybpf.jit.common.stubs import imm64_value, kfunc_refused
 from pybpf.vm.machine import FP, NREGS
 from pybpf.vm.memory import M64
 
@@ -190,7 +191,7 @@ class _Compiler:
             case Kind.NEG | Kind.MOV | Kind.MOVSX | Kind.END | Kind.BSWAP:
                 lower.lower_unary(em, spec, insn)
             case Kind.LD_IMM64:
-                em.mov_imm(True, BPF_REGS[insn.dst], self.imm64_value(pc))
+                em.mov_imm(True, BPF_REGS[insn.dst], imm64_value(self.insns, pc, self.resolve_imm64))
             case Kind.LDX | Kind.LDXSX:
                 lower.lower_load(em, spec, insn)
             case Kind.ST | Kind.STX:
@@ -221,8 +222,7 @@ class _Compiler:
             case Kind.EXIT:
                 em(a.ret())
             case Kind.CALL_KFUNC:
-                raise VmFault(f"call to a kfunc (BTF id {insn.imm}, module fd index {insn.off}) needs a loader; "
-                              "the JIT cannot resolve it", pc=pc)  # fmt: skip
+                raise kfunc_refused(insn, pc)
             case Kind.LD_ABS | Kind.LD_IND:  # r1 = src (or 0), r2 = imm, through the packet loader's gate
                 r1, r2 = BPF_REGS[1], BPF_REGS[2]
                 if spec.kind is Kind.LD_ABS:
@@ -233,16 +233,6 @@ class _Compiler:
                 self.helper_call(self.gate_of(LD_PACKET_GATES[spec.size]))
             case _:  # addr_space_cast needs an arena, which does not exist here
                 self.raise_fault(pc, Fault.UNSUPPORTED)
-
-    def imm64_value(self, pc: int) -> int:
-        first, second = self.insns[pc], self.insns[pc + 1]
-        if first.src == Pseudo.NONE:
-            return imm64(first, second)
-        if self.resolve_imm64 is not None:
-            return self.resolve_imm64(pc, first, second)
-        kind = Pseudo(first.src).name
-        raise VmFault(f"ld_imm64 with src={first.src} (BPF_PSEUDO_{kind}) needs a loader; "
-                      "the JIT cannot resolve it without one", pc=pc)  # fmt: skip
 
     # ------------------------------------------------------------ calls
 

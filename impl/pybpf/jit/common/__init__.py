@@ -11,7 +11,8 @@
 - ``gates``: ``route`` lowers kfunc calls to calls of the executors' own gates and adds the
   packet loaders of ld_abs/ld_ind (both executors compile what it returns).
 - ``emulate``: ``EmulatedProgram`` runs an image under unicorn against a ``vm.Memory``
-  (``host_buffer`` gives memory it maps in place).
+  (``host_buffer`` gives memory it maps in place); ``compile_routed`` and ``call_helper`` serve
+  both executors.
 - ``native``: ``NativeProgram`` runs x86_64 images on an x86_64 host (``trusted=True`` only).
 - ``listing``: ``listing(image, insns, backend)``, the image disassembled per BPF instruction.
 

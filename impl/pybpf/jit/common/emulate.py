@@ -39,6 +39,7 @@ from pybpf.isa.opcodes import Kind, lookup
 from pybpf.jit.common.backend import (
     BAD_GATE,
     CALLBACK_RETURN,
+    CODE_BASE,
     CTX_BASE,
     GATE_BASE,
     GATE_STRIDE,
@@ -119,6 +120,43 @@ def locate(fault: VmFault, insns: Sequence[Insn], pc: int | None) -> VmFault:
     return fault
 
 
+@dataclass(frozen=True)
+class Compiled:
+    """A program as an executor runs it: the gates' functions by id, the image, the counting plan (or None)."""
+
+    helpers: HelperTable
+    image: JitImage
+    plan: CountPlan | None
+
+
+def compile_routed(backend: Backend, insns: list[Insn], helpers: HelperTable | None, *, code_base: int = CODE_BASE,
+                   resolve_imm64: ImmResolver | None = None, resolve_kfunc: KfuncResolver | None = None,
+                   count_insns: bool = False) -> Compiled:  # fmt: skip
+    """``insns`` lowered to the executors' gates (``gates.route``) and compiled; a VmFault names the
+    instruction of ``insns`` (the caller's program) it is about."""
+    try:
+        routed = route(insns, helpers if helpers is not None else HelperTable(), resolve_kfunc)
+        image = backend.compile(routed.insns, helper_ids=[h.id for h in routed.helpers], code_base=code_base,
+                                resolve_imm64=resolve_imm64, count_insns=count_insns)  # fmt: skip
+        return Compiled(routed.helpers, image, count_plan(routed.insns) if count_insns else None)
+    except VmFault as fault:
+        raise locate(fault, insns, fault.pc) from None
+
+
+def call_helper(helper: Helper, ctx: HelperContext, args: Sequence[int]) -> int:
+    """``helper``'s result for ``args``; a helper's bug or a result that is no integer is a VmFault,
+    never a Python exception (ProgramExit and VmFault pass through)."""
+    try:
+        result = helper.fn(ctx, *args)
+    except (ProgramExit, VmFault):
+        raise
+    except Exception as exc:
+        raise VmFault(f"helper {helper.id} ({helper.name}) failed: {type(exc).__name__}: {exc}") from exc
+    if not isinstance(result, int):
+        raise VmFault(f"helper {helper.id} ({helper.name}) returned {type(result).__name__}, not an integer")
+    return result
+
+
 @dataclass
 class _Mapping:
     region: Region
@@ -162,14 +200,9 @@ class EmulatedProgram:
         self.insns = list(insns)  # the caller's program: faults name its instructions
         self.budget = budget  # machine instructions (unicorn's count), None: unlimited
         self.timeout_s = timeout_s
-        try:
-            routed = route(self.insns, helpers if helpers is not None else HelperTable(), resolve_kfunc)
-            self.helpers = routed.helpers
-            self.image: JitImage = backend.compile(routed.insns, helper_ids=[h.id for h in self.helpers],
-                                                   resolve_imm64=resolve_imm64, count_insns=count_insns)  # fmt: skip
-            self._plan: CountPlan | None = count_plan(routed.insns) if count_insns else None
-        except VmFault as fault:
-            raise locate(fault, self.insns, fault.pc) from None
+        compiled = compile_routed(backend, self.insns, helpers, resolve_imm64=resolve_imm64,
+                                  resolve_kfunc=resolve_kfunc, count_insns=count_insns)  # fmt: skip
+        self.helpers, self.image, self._plan = compiled.helpers, compiled.image, compiled.plan
         self.uc = uc_mod.Uc(backend.unicorn_arch, backend.unicorn_mode)
         if backend.cpu_model is not None:  # before anything else runs on the instance
             self.uc.ctl_set_cpu_model(backend.cpu_model)
@@ -470,7 +503,7 @@ class EmulatedProgram:
                 raise VmFault(self._unknown_helper(call_pc))
             self._sync_out(run)
             try:
-                r0 = self._call(helper, run, self.backend.gate_args(uc))
+                r0 = call_helper(helper, run.ctx, self.backend.gate_args(uc))
             finally:
                 self._map_regions(run)
                 self._sync_in(run)
@@ -480,17 +513,6 @@ class EmulatedProgram:
             run.fault = locate(fault, self.insns, call_pc)
             self._abort(ExitKind.FAULT, fault=Fault.HELPER, pc=call_pc)
         self.backend.gate_return(uc, r0 & M64)
-
-    def _call(self, helper: Helper, run: _Run, args: tuple[int, ...]) -> int:
-        try:
-            result = helper.fn(run.ctx, *args)
-        except (ProgramExit, VmFault):
-            raise
-        except Exception as exc:  # a helper's bug must not escape as a Python exception
-            raise VmFault(f"helper {helper.id} ({helper.name}) failed: {type(exc).__name__}: {exc}") from exc
-        if not isinstance(result, int):
-            raise VmFault(f"helper {helper.id} ({helper.name}) returned {type(result).__name__}, not an integer")
-        return result
 
     def _abort(self, kind: ExitKind, *, r0: int = 0, fault: Fault = Fault.NONE, pc: int = 0) -> None:
         fmt = self._endian + "Q"

@@ -47,10 +47,8 @@ from pybpf.jit.common.backend import (
     ImmResolver,
     pack_ctx,
 )
-from pybpf.jit.common.counting import count_plan
-from pybpf.jit.common.emulate import host_address, locate, unknown_helper_message
+from pybpf.jit.common.emulate import call_helper, compile_routed, host_address, locate, unknown_helper_message
 from pybpf.jit.common.faults import code_fault
-from pybpf.jit.common.gates import route
 from pybpf.vm.decode import KfuncResolver
 from pybpf.vm.helpers import Helper, HelperContext, HelperTable, ProgramExit
 from pybpf.vm.interp import Outcome
@@ -100,15 +98,10 @@ class NativeProgram:
             raise InputError(reason)
         self.insns = list(insns)  # the caller's program: faults name its instructions
         self._libc = _libc()
-        try:
-            routed = route(self.insns, helpers if helpers is not None else HelperTable(), resolve_kfunc)
-            self.helpers = routed.helpers
-            image = backend.compile(routed.insns, helper_ids=[h.id for h in self.helpers], code_base=0,
-                                    resolve_imm64=resolve_imm64, count_insns=count_insns)  # fmt: skip
-            self._plan = count_plan(routed.insns) if count_insns else None
-        except VmFault as fault:
-            raise locate(fault, self.insns, fault.pc) from None
-        self.image = image
+        compiled = compile_routed(backend, self.insns, helpers, code_base=0, resolve_imm64=resolve_imm64,
+                                  resolve_kfunc=resolve_kfunc, count_insns=count_insns)  # fmt: skip
+        self.helpers, self.image, self._plan = compiled.helpers, compiled.image, compiled.plan
+        image = compiled.image
         size = max(PAGE, (len(image.code) + PAGE - 1) // PAGE * PAGE)
         self._text = mmap.mmap(-1, size, _PRIVATE, mmap.PROT_READ | mmap.PROT_WRITE)
         self._text[: len(image.code)] = image.code
@@ -145,18 +138,11 @@ class NativeProgram:
         def gate(r1: int, r2: int, r3: int, r4: int, r5: int) -> int:
             # nothing may raise through the C frames of the JIT code: every outcome goes to ctx
             try:
-                result = helper.fn(self._hctx, r1, r2, r3, r4, r5)
-                if not isinstance(result, int):
-                    raise VmFault(f"helper {helper.id} ({helper.name}) returned {type(result).__name__}, "
-                                  "not an integer")  # fmt: skip
-                return result & M64
+                return call_helper(helper, self._hctx, (r1, r2, r3, r4, r5)) & M64
             except ProgramExit as done:
                 self._abort(ExitKind.PROGRAM_EXIT, r0=done.r0)
             except VmFault as fault:
                 self._fault = fault
-                self._abort(ExitKind.FAULT, fault=Fault.HELPER)
-            except Exception as exc:  # a helper's bug
-                self._fault = VmFault(f"helper {helper.id} ({helper.name}) failed: {type(exc).__name__}: {exc}")
                 self._abort(ExitKind.FAULT, fault=Fault.HELPER)
             return 0
 

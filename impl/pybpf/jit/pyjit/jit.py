@@ -172,6 +172,8 @@ class PyJit:
         if target not in functions:  # no call or BPF_PSEUDO_FUNC names it: compile it as an entry too
             functions[target] = self._program(strict, frozenset({target})).bind(rs, self.helpers,
                                                                                self._facts.kfuncs)[target]  # fmt: skip
+        if rs.count > self.budget:  # a callback body may have no back-edge to check the budget at
+            raise VmFault(budget_message(self.budget))
         depth = rs.depth
         if depth + 1 >= MAX_CALL_FRAMES:
             raise too_deep(depth)

@@ -20,9 +20,8 @@ into BPF r0 (r14).  After a gate, a non-zero ``ctx.exit_kind`` aborts.
 
 from __future__ import annotations
 
-from pybpf.errors import VmFault
-from pybpf.isa.insn import Insn, imm64
-from pybpf.isa.opcodes import JmpOp, Kind, OpSpec, Pseudo, Src, lookup
+from pybpf.isa.insn import Insn
+from pybpf.isa.opcodes import JmpOp, Kind, OpSpec, Src, lookup
 from pybpf.jit.common.backend import (
     FIRST_INTERNAL,
     LD_PACKET_GATES,
@@ -35,8 +34,7 @@ from pybpf.jit.common.backend import (
     ImmResolver,
 )
 from pybpf.jit.common.codebuf import CodeBuffer, Label
-from pybpf.jit.common.counting import count_plan
-from pybpf.jit.common.stubs import FaultStubs
+from pybpf.jit.common.stubs import FaultStubs, kfunc_refused
 from pybpf.jit.s390x.alu import emit_alu
 from pybpf.jit.s390x.emitter import AX, BPF_TO_HW, CTX, LINK, SP, W0, W1, Emitter, patch
 from pybpf.jit.s390x.encode import Cond
@@ -62,18 +60,12 @@ class Compiler(FaultStubs):
 
     def __init__(self, insns: list[Insn], helper_ids: set[int], resolve_imm64: ImmResolver | None, *,
                  little: bool = True, count_insns: bool = False):  # fmt: skip
-        self.insns = insns
-        self.counts = count_plan(insns).adds if count_insns else {}
-        self.n = len(insns)
+        super().__init__(insns, resolve_imm64, count_insns=count_insns)
         self.helper_ids = helper_ids
-        self.resolve_imm64 = resolve_imm64
         self.buf = CodeBuffer(patch)
         self.e = Emitter(self.buf, little)
-        self.labels = [Label(f"pc{pc}") for pc in range(self.n)]
         self.abort = Label("abort")
         self.zero_frame = Label("zero_frame")
-        self.stubs: list[tuple[Label, Fault, int]] = []
-        self.second: set[int] = set()
 
     # ------------------------------------------------------------ the whole program
 
@@ -193,8 +185,7 @@ class Compiler(FaultStubs):
             case Kind.CALL_LOCAL:
                 self.call_local(pc, pc + 1 + insn.imm)
             case Kind.CALL_KFUNC:
-                raise VmFault(f"call to a kfunc (BTF id {insn.imm}, module fd index {insn.off}) needs a loader; "
-                              "the JIT cannot resolve it", pc=pc)  # fmt: skip
+                raise kfunc_refused(insn, pc)
             case Kind.EXIT:
                 e("lg", W1, 0, 0, SP)
                 e("bcr", Cond.ALWAYS, W1)
@@ -209,16 +200,6 @@ class Compiler(FaultStubs):
             case _:  # addr_space_cast needs an arena
                 e.jump(Cond.ALWAYS, self.fault(Fault.UNSUPPORTED, pc))
         return pc + 1
-
-    def imm64_value(self, pc: int) -> int:
-        first, second = self.insns[pc], self.insns[pc + 1]
-        if first.src == Pseudo.NONE:
-            return imm64(first, second)
-        if self.resolve_imm64 is not None:
-            return self.resolve_imm64(pc, first, second) & M64
-        kind = Pseudo(first.src).name if first.src in Pseudo._value2member_map_ else str(first.src)
-        raise VmFault(f"ld_imm64 with src={first.src} (BPF_PSEUDO_{kind}) needs a loader; "
-                      "the JIT cannot resolve it", pc=pc)  # fmt: skip
 
     # ------------------------------------------------------------ jumps and calls
 

@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import struct
 
-from pybpf.errors import VmFault
-from pybpf.isa.insn import Insn, imm64
-from pybpf.isa.opcodes import AluOp, AtomicOp, JmpOp, Kind, OpSpec, Pseudo, Src, lookup
+from pybpf.isa.insn import Insn
+from pybpf.isa.opcodes import AluOp, AtomicOp, JmpOp, Kind, OpSpec, Src, lookup
 from pybpf.jit.common.backend import (
     FIRST_INTERNAL,
     LD_PACKET_GATES,
@@ -32,8 +31,7 @@ from pybpf.jit.common.backend import (
     ImmResolver,
 )
 from pybpf.jit.common.codebuf import CodeBuffer, Label
-from pybpf.jit.common.counting import count_plan
-from pybpf.jit.common.stubs import FaultStubs
+from pybpf.jit.common.stubs import FaultStubs, kfunc_refused
 from pybpf.jit.x86_64 import encode as x
 from pybpf.jit.x86_64.encode import R9, R10, R11, R12, RAX, RBP, RCX, RDX, RSP, Alu, Cond, Mem, Shift
 
@@ -75,17 +73,11 @@ class Compiler(FaultStubs):
     """Compiles one program; ``compile()`` returns (code, entry, pc_offsets, body_end)."""
 
     def __init__(self, insns: list[Insn], resolve_imm64: ImmResolver | None, *, count_insns: bool = False):
-        self.insns = insns
-        self.counts = count_plan(insns).adds if count_insns else {}
-        self.n = len(insns)
-        self.resolve_imm64 = resolve_imm64
+        super().__init__(insns, resolve_imm64, count_insns=count_insns)
         self.buf = CodeBuffer(patch)
-        self.labels = [Label(f"pc{pc}") for pc in range(self.n)]
         self.epilogue = Label("epilogue")
         self.abort = Label("abort")
         self.zero_frame = Label("zero_frame")
-        self.stubs: list[tuple[Label, Fault, int]] = []
-        self.second: set[int] = set()
 
     # ------------------------------------------------------------ emit helpers
 
@@ -218,8 +210,7 @@ class Compiler(FaultStubs):
             case Kind.CALL_LOCAL:
                 self.call_local(pc, pc + 1 + insn.imm)
             case Kind.CALL_KFUNC:
-                raise VmFault(f"call to a kfunc (BTF id {insn.imm}, module fd index {insn.off}) needs a loader; "
-                              "the JIT cannot resolve it", pc=pc)  # fmt: skip
+                raise kfunc_refused(insn, pc)
             case Kind.EXIT:
                 self.e(x.RET)
             case Kind.LD_ABS | Kind.LD_IND:
@@ -227,16 +218,6 @@ class Compiler(FaultStubs):
             case _:  # addr_space_cast needs an arena
                 self.jmp(self.fault(Fault.UNSUPPORTED, pc))
         return pc + 1
-
-    def imm64_value(self, pc: int) -> int:
-        first, second = self.insns[pc], self.insns[pc + 1]
-        if first.src == Pseudo.NONE:
-            return imm64(first, second)
-        if self.resolve_imm64 is not None:
-            return self.resolve_imm64(pc, first, second) & M64
-        kind = Pseudo(first.src).name if first.src in Pseudo._value2member_map_ else str(first.src)
-        raise VmFault(f"ld_imm64 with src={first.src} (BPF_PSEUDO_{kind}) needs a loader; "
-                      "the JIT cannot resolve it", pc=pc)  # fmt: skip
 
     # ------------------------------------------------------------ arithmetic
 
