@@ -30,7 +30,7 @@ from pybpf.abi.uapi import MapType, ProgType
 from pybpf.btf.graph import Btf
 from pybpf.btf.types import Enum, Enum64, Int
 from pybpf.btf.uapi import IntEncoding
-from pybpf.errors import InputError, KernelUnavailable
+from pybpf.errors import InputError, KernelUnavailable, PybpfError
 from pybpf.kernel.fd import Fd
 from pybpf.kernel.maps import exchange_sizes, map_delete, map_get_next_key, map_lookup, map_update, possible_cpus
 from pybpf.kernel.objload import load_object
@@ -49,11 +49,13 @@ Value = bytes | int
 
 @dataclass(frozen=True)
 class RunResult:
-    """One test run: the program's return value, the mean time of a run, the packet afterwards."""
+    """One test run: the program's return value, the mean time of a run, the packet and the context afterwards
+    (``ctx_out``: an skb program's ``__sk_buff`` when a ``ctx`` was given, as ``BPF_PROG_TEST_RUN`` gives it back)."""
 
     retval: int
     duration_ns: int
     data_out: bytes
+    ctx_out: bytes = b""
 
 
 # -- what a target gives the API ------------------------------------------------------------------
@@ -79,6 +81,7 @@ class RunReport(Protocol):
     retval: int
     duration_ns: int
     data_out: bytes
+    ctx_out: bytes
 
 
 class ProgramBackend(Protocol):
@@ -236,7 +239,7 @@ class ProgramHandle:
         if repeat < 1:
             raise InputError(f"repeat must be at least 1, not {repeat}")
         out = self._backend.run(bytes(data), None if ctx is None else bytes(ctx), repeat)
-        return RunResult(out.retval, out.duration_ns, out.data_out)
+        return RunResult(out.retval, out.duration_ns, out.data_out, out.ctx_out)
 
 
 class Globals(Mapping[str, Value]):
@@ -346,7 +349,12 @@ class _KernelProgram:
 
     def run(self, data: bytes, ctx: bytes | None, repeat: int) -> TestRun:
         if self.prog_type != ProgType.SYSCALL:
-            return prog_test_run(self.fd, data, ctx_in=ctx, repeat=repeat)
+            from pybpf.runtime.skb import SK_BUFF_SIZE, SKB_PROG_TYPES
+
+            # the context comes back only where a test run gives it (others refuse ctx_out: EINVAL), with room for
+            # the whole struct even when a shorter one was given (else ENOSPC)
+            room = max(len(ctx), SK_BUFF_SIZE) if ctx is not None and self.prog_type in SKB_PROG_TYPES else 0
+            return prog_test_run(self.fd, data, ctx_in=ctx, repeat=repeat, ctx_size_out=room)
         # The kernel runs a syscall program once per call and refuses repeat, data and a duration: time it here.
         started = time.perf_counter_ns()
         for _ in range(repeat):
@@ -374,7 +382,41 @@ def _load_kernel(obj: Object, programs: Iterable[str] | None, log_level: int, ke
 
 # -- the pybpf target -----------------------------------------------------------------------------
 
-def _load_pybpf(obj: Object, programs: Iterable[str] | None, tier: str, abi: str) -> LoadedObject:
+ACCEPTED = "accepted"
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """pybpf's verifier on one program: ``verdict`` for people; ``runnable`` unless the verifier refused it.
+
+    A program the verifier cannot judge at all (it raises) stays runnable, its verdict "not verified: <why>".
+    """
+
+    verdict: str
+    runnable: bool
+    log: str = ""
+    errno: int = 0
+
+
+def judge(obj: Object, prog: Program, *, log_level: int = 0, abi: str = "linux-6.18") -> Judgement:
+    """Verify ``prog`` with pybpf's verifier before the runtime may run it, as the kernel does at load.
+
+    The log is kept at ``log_level`` (a refusal always comes with its level-1 log, as the kernel loader retries).
+    """
+    from pybpf.harness.verify import pybpf_verdict
+    from pybpf.kernel.syscall import errno_text
+
+    try:
+        v = pybpf_verdict(obj, prog, log_level=max(log_level, 1), abi=abi)
+    except PybpfError as err:
+        return Judgement(f"not verified: {err.message}", True)
+    if v.ok:
+        return Judgement(ACCEPTED, True, v.log if log_level else "")
+    reason = errno_text(v.errno) if v.errno else "error"
+    return Judgement(f"failed: {reason}: {v.first_error or 'refused by the verifier'}", False, v.log, v.errno)
+
+
+def _load_pybpf(obj: Object, programs: Iterable[str] | None, tier: str, abi: str, log_level: int) -> LoadedObject:
     from pybpf.jit.tiers import executor_factory
     from pybpf.runtime import Runtime
     from pybpf.runtime.instantiate import instantiate
@@ -382,8 +424,14 @@ def _load_pybpf(obj: Object, programs: Iterable[str] | None, tier: str, abi: str
     inst = instantiate(obj, programs=programs, runtime=Runtime(executor=executor_factory(tier), abi=abi))
     order = _byteorder(obj)
     maps = {name: MapHandle(obj.maps[name], m, obj.btf, order) for name, m in inst.maps.items()}
-    progs = {name: ProgramHandle(p.name, p.section, p.verdict, p.ok, "", 0, p if p.ok else None)
-             for name, p in inst.programs.items()}
+    progs = {}
+    for name, p in inst.programs.items():
+        if not p.ok:
+            progs[name] = ProgramHandle(p.name, p.section, p.verdict, False, "", 0, None)
+            continue
+        j = judge(obj, obj.programs[name], log_level=log_level, abi=abi)
+        progs[name] = ProgramHandle(p.name, p.section, j.verdict, j.runnable, j.log, j.errno,
+                                    p if j.runnable else None)
     return LoadedObject(obj, "pybpf", progs, maps, inst, inst.warnings)
 
 
@@ -433,8 +481,9 @@ class OpenObject:
              pin_root: str | os.PathLike[str] | None = None, abi: str = "linux-6.18") -> LoadedObject:
         """Create the maps and load the programs (globs of names; default the autoload ones) into ``target``.
 
-        ``pybpf`` (or ``interp``): the runtime's maps and the interpreter (not
-        verified yet); ``pyjit``/``jit``: the runtime with that execution tier;
+        ``pybpf`` (or ``interp``): the runtime's maps and the interpreter;
+        ``pyjit``/``jit``: the runtime with that execution tier; each program is
+        first judged by pybpf's verifier (``judge``): a refused one cannot run;
         ``kernel``: the live kernel through ``bpf(2)``.  A program that fails to
         load is reported in its ``verdict``, it does not raise.  ``pin_root``
         (kernel): where maps pinned by name are reused from or pinned.  ``abi``
@@ -449,7 +498,7 @@ class OpenObject:
                 obj = _open(self.path, target_btf=self._kernel_btf.vmlinux)
             return _load_kernel(obj, programs, log_level, self._kernel_btf, pin_root)
         if target == "pybpf" or target in TIER_TARGETS:
-            return _load_pybpf(self.object, programs, "interp" if target == "pybpf" else target, abi)
+            return _load_pybpf(self.object, programs, "interp" if target == "pybpf" else target, abi, log_level)
         raise InputError(f"unknown target {target!r} (choose from {', '.join(TARGETS)})")
 
 
@@ -482,11 +531,13 @@ __all__ = [
     "TARGETS",
     "Codec",
     "Globals",
+    "Judgement",
     "LoadedObject",
     "MapHandle",
     "OpenObject",
     "ProgramHandle",
     "RunResult",
     "compile_and_open",
+    "judge",
     "open_object",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import subprocess
 import sys
 
@@ -83,11 +84,14 @@ def test_kernel_task_values_through_the_api(task_info_obj):
         assert (loaded.globals["pid"], loaded.globals["tgid"], loaded.globals["found_tgid"]) == (os.getpid(),) * 3
 
 
-def test_pybpf_target_says_it_did_not_verify(xdp_count_obj):
+def test_pybpf_target_verifies_before_it_runs(xdp_count_obj):
     import pybpf
 
     with pybpf.open_object(xdp_count_obj).load(target="pybpf") as loaded:
-        assert loaded.programs["xdp_count"].verdict == "loaded (not verified: pybpf has no verifier yet)"
+        prog = loaded.programs["xdp_count"]
+        assert (prog.verdict, prog.ok, prog.log) == ("accepted", True, "")
+    with pybpf.open_object(xdp_count_obj).load(target="pybpf", log_level=2) as loaded:
+        assert "processed" in loaded.programs["xdp_count"].log
 
 
 def test_kfunc_programs_need_the_kernel_target(task_info_obj):
@@ -129,5 +133,35 @@ def test_the_example_script(target, request):
     script = EXAMPLES / "xdp_count.py"
     out = subprocess.run([sys.executable, str(script), target], capture_output=True, text=True, check=True,
                          cwd="/").stdout
-    verdict = "loaded (not verified: pybpf has no verifier yet)" if target == "pybpf" else "loaded"
+    verdict = "accepted" if target == "pybpf" else "loaded"
     assert out.splitlines() == [verdict, "2 2", "{'0x8': 3, '0x608': 1}", f"4 {3 * 64 + 42}"]
+
+
+def test_pybpf_target_refuses_what_the_verifier_refuses(build):
+    """The kernel's verdicts on mixed_verdicts.c (see test_loader_kernel): the runtime may not run the refused one."""
+    import pybpf
+
+    with pybpf.open_object(build(PROGS / "mixed_verdicts.c")).load(target="pybpf") as loaded:
+        progs = loaded.programs
+        assert [p.verdict for p in progs.values()] == [
+            "accepted", "failed: Permission denied (EACCES): R1 offset is outside of the packet", "accepted"]
+        refused = progs["refused_unchecked"]
+        assert (refused.ok, refused.errno) == (False, errno.EACCES)
+        assert "invalid access to packet" in refused.log
+        with pytest.raises(InputError, match="is not loaded"):
+            refused.run(bytes(64))
+        assert progs["accepted_last"].run(bytes(64)).retval == 1  # XDP_DROP
+
+
+def test_a_program_the_verifier_cannot_judge_runs_and_says_so(xdp_count_obj, monkeypatch):
+    import pybpf
+    from pybpf.harness import verify
+
+    def cannot(*args, **kwargs):
+        raise PybpfError("kfunc 'bpf_mystery' is not in the tables")
+
+    monkeypatch.setattr(verify, "pybpf_verdict", cannot)
+    with pybpf.open_object(xdp_count_obj).load(target="pybpf") as loaded:
+        prog = loaded.programs["xdp_count"]
+        assert (prog.verdict, prog.ok) == ("not verified: kfunc 'bpf_mystery' is not in the tables", True)
+        assert prog.run(bytes(64)).retval == 2  # XDP_PASS

@@ -17,7 +17,7 @@ def pybpf(*args: str) -> subprocess.CompletedProcess:
 def test_example_loads_on_the_interpreter(xdp_count_obj):
     done = pybpf("load", str(xdp_count_obj), "--target", "pybpf")
     assert done.returncode == 0, done.stderr
-    assert done.stdout == f"{xdp_count_obj}: prog xdp_count (xdp): loaded (not verified: pybpf has no verifier yet)\n"
+    assert done.stdout == f"{xdp_count_obj}: prog xdp_count (xdp): accepted\n"
 
 
 @pytest.mark.kernel
@@ -66,7 +66,7 @@ def test_missing_file_and_unmatched_glob(tmp_path, xdp_count_obj):
 def test_bad_input_in_one_object_does_not_stop_the_others(tmp_path, xdp_count_obj):
     done = pybpf("load", str(tmp_path / "nope.o"), str(xdp_count_obj), "--target", "pybpf")
     assert done.returncode == 2
-    assert "prog xdp_count (xdp): loaded" in done.stdout
+    assert "prog xdp_count (xdp): accepted" in done.stdout
 
 
 def test_target_is_required(xdp_count_obj):
@@ -96,3 +96,13 @@ def test_a_map_the_runtime_cannot_create_fails_the_object_with_exit_1(tmp_path):
     done = pybpf("load", str(obj), "--target", "pybpf")
     assert done.returncode == 1, done.stdout + done.stderr
     assert done.stderr.startswith(f"{obj}: map 'm': ") and done.stderr.count("\n") == 1
+
+
+def test_run_refuses_what_the_verifier_refuses(build):
+    obj = build(PROGS / "mixed_verdicts.c")
+    done = pybpf("run", str(obj), "--prog", "refused_unchecked")
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.splitlines() == [f"pybpf: {obj}: program 'refused_unchecked' failed: Permission denied "
+                                        "(EACCES): R1 offset is outside of the packet"]
+    done = pybpf("run", str(obj), "--prog", "accepted_last")
+    assert done.returncode == 0 and done.stdout.startswith("r0: 1 (0x1)\n")

@@ -9,7 +9,7 @@ from _loader_helpers import PROGS
 from pybpf.errors import PybpfError
 from pybpf.obj import open_object
 from pybpf.runtime import Runtime
-from pybpf.runtime.instantiate import NOT_VERIFIED, instantiate
+from pybpf.runtime.instantiate import LOADED, instantiate
 
 IPV4_FRAME = bytes(12) + b"\x08\x00" + bytes(50)
 XDP_DROP, XDP_PASS, XDP_TX = 1, 2, 3
@@ -18,7 +18,7 @@ XDP_DROP, XDP_PASS, XDP_TX = 1, 2, 3
 def test_example_counts_packets_on_the_interpreter(xdp_count_obj):
     with instantiate(open_object(xdp_count_obj)) as inst:
         prog = inst.programs["xdp_count"]
-        assert prog.verdict == NOT_VERIFIED
+        assert prog.verdict == LOADED
         for _ in range(5):
             assert prog.run(IPV4_FRAME).retval == XDP_PASS
         key = (0x0008).to_bytes(4, "little")  # EtherType 0x0800 read as a little-endian u16

@@ -20,7 +20,7 @@ from pybpf.btf import Btf, load, write
 from pybpf.btf.types import Struct
 from pybpf.harness.selftest import arch as arches
 from pybpf.harness.selftest.annotations import test_spec as spec_of
-from pybpf.harness.selftest.execute import Attempt, Case, TargetName, attempt, find_verifier
+from pybpf.harness.selftest.execute import Attempt, Case, TargetName, attempt
 from pybpf.harness.selftest.jited import jited_text
 from pybpf.harness.selftest.results import Status
 from pybpf.obj import open_object
@@ -51,7 +51,7 @@ def build(tmp_path: Path, text: str) -> Path:
 def run(obj_path: Path, program: str, target: TargetName, *, arch: str = "x86_64") -> Attempt:
     obj = open_object(obj_path)
     spec = spec_of(obj.btf, program, arch=arch, file=str(obj_path), prog_type=obj.programs[program].prog_type)
-    return attempt(Case(obj, spec, spec.priv), target, arch=arch, host_arch=HOST, verify=find_verifier())
+    return attempt(Case(obj, spec, spec.priv), target, arch=arch, host_arch=HOST)
 
 
 def kernel_jit_or_skip() -> None:
@@ -263,7 +263,7 @@ def test_stdout_matches_the_program_stream(stream_obj):
     stream_kernel_or_skip(stream_obj)
     obj = open_object(stream_obj, target_btf=load("/sys/kernel/btf/vmlinux"))
     spec = spec_of(obj.btf, "say_hello", arch=HOST, file=str(stream_obj), prog_type=obj.programs["say_hello"].prog_type)
-    got = attempt(Case(obj, spec, spec.priv), TargetName.KERNEL, arch=HOST, host_arch=HOST, verify=None)
+    got = attempt(Case(obj, spec, spec.priv), TargetName.KERNEL, arch=HOST, host_arch=HOST)
     assert (got.status, got.retval) == (Status.PASSED, 0), got.reason
 
 
@@ -271,7 +271,7 @@ def test_stdout_mismatch_fails_with_the_stream_shown(stream_obj):
     stream_kernel_or_skip(stream_obj)
     obj = open_object(stream_obj, target_btf=load("/sys/kernel/btf/vmlinux"))
     spec = spec_of(obj.btf, "say_other", arch=HOST, file=str(stream_obj), prog_type=obj.programs["say_other"].prog_type)
-    got = attempt(Case(obj, spec, spec.priv), TargetName.KERNEL, arch=HOST, host_arch=HOST, verify=None)
+    got = attempt(Case(obj, spec, spec.priv), TargetName.KERNEL, arch=HOST, host_arch=HOST)
     assert got.status is Status.FAILED
     assert "STDOUT:\n=============\nhello 42\n=============\n" in got.reason
 
@@ -279,7 +279,7 @@ def test_stdout_mismatch_fails_with_the_stream_shown(stream_obj):
 def test_stdout_skips_on_pybpf(stream_obj):
     obj = open_object(stream_obj)
     spec = spec_of(obj.btf, "say_hello", arch=HOST, file=str(stream_obj), prog_type=obj.programs["say_hello"].prog_type)
-    got = attempt(Case(obj, spec, spec.priv), TargetName.PYBPF, arch=HOST, host_arch=HOST, verify=find_verifier())
+    got = attempt(Case(obj, spec, spec.priv), TargetName.PYBPF, arch=HOST, host_arch=HOST)
     assert got.status is Status.SKIPPED
     assert got.reason in ("pybpf's runtime has no BPF streams yet",
                           "kfunc 'bpf_stream_vprintk_impl' needs the kernel")

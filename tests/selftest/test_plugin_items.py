@@ -199,16 +199,6 @@ def test_differential_fails_on_disagreement():
     assert same.status is Status.FAILED and same.reason == "return values differ: kernel 0, pybpf 1"
 
 
-def test_without_a_verifier_failures_skip_and_successes_run(repo, monkeypatch):
-    from pybpf.harness.selftest import plugin
-
-    monkeypatch.setattr(plugin, "find_verifier", lambda: None)
-    write(repo, "basic.c", BASIC)
-    result = run(repo, "--bpf-target=pybpf", "-rs")
-    result.assert_outcomes(passed=1, skipped=1)
-    result.stdout.fnmatch_lines(["SKIPPED*pybpf has no verifier yet"])
-
-
 def test_non_host_arch_on_the_kernel_skips(repo):
     kernel_or_skip()
     other = "s390x" if HOST != "s390x" else "x86_64"

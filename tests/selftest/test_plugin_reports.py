@@ -111,8 +111,8 @@ def test_reports_are_written_and_junitxml_passes_through(repo):
     assert read_report(reports / "report.json").complete
     assert statuses(repo.path / "out" / "extra.json") == EXPECTED
     assert (repo.path / "pytest-junit.xml").is_file()
-    result.stdout.fnmatch_lines(["*BPF selftests (pybpf)*", "passed/failed/skipped/denied*", "basic*2/1/0/0",
-                                 "FAILED:", "  basic/ret5 [[]*]: Unexpected retval: 4 != 5"])
+    result.stdout.fnmatch_lines(["*BPF selftests (pybpf, ABI linux-6.18)*", "passed/failed/skipped/denied*",
+                                 "basic*2/1/0/0", "FAILED:", "  basic/ret5 [[]*]: Unexpected retval: 4 != 5"])
 
 
 def test_xdist_gives_the_same_results_and_one_report(repo):
@@ -124,7 +124,7 @@ def test_xdist_gives_the_same_results_and_one_report(repo):
     report = read_report(repo.path / "xdist-reports" / "report.json")
     assert len(report.results) == 3 and statuses(repo.path / "xdist-reports" / "report.json") == alone
     out = result.stdout.str()
-    assert out.count("BPF selftests (pybpf)") == 1 and out.count("'gone/*' matches no test") == 1
+    assert out.count("BPF selftests (pybpf, ABI linux-6.18)") == 1 and out.count("'gone/*' matches no test") == 1
 
 
 def test_tx_popen_scale_out(repo):

@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Create an object's maps and load its programs into a target; one verdict line per program.")
     parser.add_argument("objects", nargs="+", metavar="OBJ", help="BPF ELF object (clang -target bpf)")
     parser.add_argument("--target", required=True, choices=("pybpf", "kernel"),
-                        help="pybpf: the runtime and interpreter (not verified yet); kernel: the live kernel")
+                        help="pybpf: pybpf's verifier, then its runtime and interpreter; kernel: the live kernel")
     parser.add_argument("--prog", action="append", metavar="GLOB",
                         help="load only programs whose name or section matches (repeatable); "
                              "default: every program that is not marked '?' (no autoload)")

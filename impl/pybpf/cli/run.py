@@ -1,11 +1,13 @@
 """``pybpf run OBJ --prog P [--tier interp|pyjit|jit] [--arch A] [--data FILE|--ctx FILE] [--repeat N]``.
 
-Loads the object into pybpf's runtime (as ``pybpf load --target pybpf``),
-runs one program on the chosen executor ``N`` times and prints its r0, the
-mean time of a run and the BPF instructions it executed (every tier counts
-them: machine code only when asked, as here, with an add per basic block).
-Without ``--data`` or ``--ctx`` the input is empty.  Exit status: 0 the program ran, 1 it
-faulted (one line naming the pc and instruction), 2 bad input.
+Loads the object into pybpf's runtime (as ``pybpf load --target pybpf``) and
+has pybpf's verifier judge the program: a refused one does not run (its reason,
+exit 1), one the verifier cannot judge at all runs unverified.  Then it runs
+the program on the chosen executor ``N`` times and prints its r0, the mean
+time of a run and the BPF instructions it executed (every tier counts them:
+machine code only when asked, as here, with an add per basic block).  Without
+``--data`` or ``--ctx`` the input is empty.  Exit status: 0 the program ran,
+1 it was refused or faulted (one line naming the pc and instruction), 2 bad input.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ def _read(path: str | None, what: str) -> bytes | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pybpf.api import open_object
+    from pybpf.api import judge, open_object
     from pybpf.runtime.instantiate import instantiate
     from pybpf.runtime.runtime import Runtime
 
@@ -73,11 +75,17 @@ def run(args: argparse.Namespace) -> int:
         if not prog.ok:
             raise InputError(f"program '{prog.name}' cannot run on the {_tier_name(args)} tier: {prog.message}",
                              file=args.object)
+        judged = judge(opened.object, opened.programs[prog.name])
+        if not judged.runnable:  # as the kernel, the runtime runs only what its verifier accepted
+            print(f"pybpf: {args.object}: program '{prog.name}' {judged.verdict}", file=sys.stderr)
+            return EXIT_FAULT
         try:
             result = prog.run(data, ctx, args.repeat)
         except VmFault as fault:
             print(f"pybpf: fault: {args.object}: {fault}", file=sys.stderr)
             return EXIT_FAULT
+        except InputError as err:  # an input the test run refuses (an skb run's packet shorter than 14 bytes)
+            raise err.located(file=args.data or args.ctx or args.object) from None
     runs = "1 run" if args.repeat == 1 else f"{args.repeat} runs"
     print(f"r0: {result.retval} ({result.retval:#x})")
     print(f"duration: {result.duration_ns} ns (mean of {runs})")

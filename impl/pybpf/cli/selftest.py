@@ -28,6 +28,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from pybpf.abi.profiles import LINUX_6_18, PROFILES
 from pybpf.errors import InputError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -41,6 +42,9 @@ def add_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--arch", action="append", default=[], metavar="ARCH",
                    help="x86_64, arm64, s390x, riscv64... (repeatable; default this machine)")
     p.add_argument("--target", choices=TARGETS, default="pybpf", help="where to verify and run (default pybpf)")
+    p.add_argument("--abi", choices=list(PROFILES), default=LINUX_6_18.name,
+                   help="the kfunc profile of local kptrs and lists: pybpf's verifier and runtime use it, and the "
+                        f"programs are compiled for it (default {LINUX_6_18.name}; rfc-2022 runs on pybpf only)")
     p.add_argument("-k", metavar="EXPR", help="pytest's -k: only items whose names match EXPR")
     p.add_argument("-a", "--allow", action="append", default=[], metavar="NAMES|@FILE",
                    help="run only these tests: TEST[/SUBTEST] globs, comma-separated, or @FILE (test_progs' -a)")
@@ -100,7 +104,8 @@ def pytest_argv(args: argparse.Namespace, paths: Sequence[str], extra: Sequence[
     # No assertion rewriting (the items assert nothing; rewriting all of pybpf costs each worker seconds), no
     # cache directory in the user's tree, no hypothesis statistics: the run is the plugin's.
     argv = ["-p", "no:cacheprovider", "-p", "no:hypothesispytest", "--assert=plain",
-            "-W", "ignore::pytest.PytestAssertRewriteWarning", f"--rootdir={top}", "--bpf-target", args.target]
+            "-W", "ignore::pytest.PytestAssertRewriteWarning", f"--rootdir={top}", "--bpf-target", args.target,
+            "--bpf-abi", args.abi]
     if not _plugin_installed():
         argv += ["-p", PLUGIN]
     argv += [f"--bpf-arch={a}" for a in args.arch]

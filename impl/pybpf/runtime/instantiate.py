@@ -9,7 +9,8 @@ array slots are filled; each program's relocations are done by the kernel
 loader's own ``relocate`` with the runtime's fds, and the runtime decodes it,
 resolving ld_imm64 map references through its ``resolve_imm64`` hook.
 
-Until pybpf has a verifier a program is *not verified*: its verdict says so.
+The runtime does not judge programs: ``pybpf.api`` runs pybpf's verifier on
+each one first, as the kernel's loader would, and lets only what it accepts run.
 
 kfuncs.  A call of a kfunc of the runtime's ABI profile (``Runtime(abi=...)``:
 ``bpf_obj_new_impl``, ``bpf_list_push_back_impl``... ``pybpf.abi.profiles``) is
@@ -25,7 +26,8 @@ Program contexts: the kernel rewrites context accesses (``ctx->data`` of an
 XDP program is a 32-bit field holding a packet pointer) in the verifier; the
 runtime has no such rewrite, so for XDP the ``struct xdp_md`` handed to the
 program holds the packet's guest addresses, which fit in 32 bits (the
-runtime's addresses start at 0x10000000).
+runtime's addresses start at 0x10000000); skb programs get the ``struct
+__sk_buff`` of ``pybpf.runtime.skb`` the same way.
 """
 
 from __future__ import annotations
@@ -48,9 +50,11 @@ from pybpf.runtime.kfuncs import KfuncResolver, kfunc_table, numbered
 from pybpf.runtime.maps.base import BpfMap
 from pybpf.runtime.program import Program as RuntimeProgram
 from pybpf.runtime.runtime import Runtime
+from pybpf.runtime.skb import SKB_PROG_TYPES, skb_input, with_addresses
+from pybpf.runtime.skb import ctx_out as skb_ctx_out
 from pybpf.vm.memory import Region, RegionKind
 
-NOT_VERIFIED = "loaded (not verified: pybpf has no verifier yet)"
+LOADED = "loaded into the runtime"
 _XDP_MD = struct.Struct("<6I")  # data, data_end, data_meta, ingress_ifindex, rx_queue_index, egress_ifindex
 _LOOPBACK_IFINDEX = 1
 _U32_LIMIT = 1 << 32
@@ -69,6 +73,7 @@ class RunOutcome:
     duration_ns: int
     data_out: bytes
     insns_executed: int = 0
+    ctx_out: bytes = b""  # an skb program's __sk_buff after the run, when a ctx was given
 
 
 class MapView:
@@ -108,7 +113,7 @@ class InstantiatedProgram:
 
     @property
     def verdict(self) -> str:
-        return NOT_VERIFIED if self.ok else f"failed: {self.message}"
+        return LOADED if self.ok else f"failed: {self.message}"
 
     def run(self, data: bytes = b"", ctx: bytes | None = None, repeat: int = 1) -> RunOutcome:
         """Run ``repeat`` times on fresh copies of ``data``/``ctx``; a fault raises VmFault."""
@@ -116,22 +121,45 @@ class InstantiatedProgram:
             raise InternalError(f"program '{self.name}' did not load: {self.message}")
         started = time.perf_counter_ns()
         for _ in range(repeat):
-            outcome, packet = self._run_once(data, ctx)
+            outcome, packet, ctx_after = self._run_once(data, ctx)
             if outcome.fault is not None:
                 raise outcome.fault
         elapsed = (time.perf_counter_ns() - started) // repeat
-        return RunOutcome(outcome.r0 & 0xFFFFFFFF, elapsed, packet, outcome.insns_executed)
+        return RunOutcome(outcome.r0 & 0xFFFFFFFF, elapsed, packet, outcome.insns_executed,
+                          b"" if ctx is None else ctx_after)
 
     def _run_once(self, data: bytes, ctx: bytes | None):
+        """(the outcome, the packet after, the context after: only an skb program's, as the kernel gives it)."""
         rt, prog = self.runtime, self.program
         if self.prog_type == ProgType.XDP and ctx is None:
-            return self._run_xdp(data)
+            return (*self._run_xdp(data), b"")
+        if self.prog_type in SKB_PROG_TYPES:
+            return self._run_skb(data, ctx)
         if self.prog_type == ProgType.SYSCALL:  # no packet: r1 is the context (NULL without one)
             if ctx is None:
-                return rt.run(prog, args=(0,)), b""
-            return rt.run(prog, b"", bytearray(ctx)), b""
+                return rt.run(prog, args=(0,)), b"", b""
+            return rt.run(prog, b"", bytearray(ctx)), b"", b""
         packet = bytearray(data)
-        return rt.run(prog, packet, None if ctx is None else bytearray(ctx)), bytes(packet)
+        return rt.run(prog, packet, None if ctx is None else bytearray(ctx)), bytes(packet), b""
+
+    def _run_skb(self, data: bytes, ctx: bytes | None):
+        made = skb_input(self.prog_type, data, ctx)
+        memory = self.runtime.memory
+        regions: list[Region] = []
+        try:
+            packet = memory.add(RegionKind.PACKET, bytearray(made.visible), name="packet")
+            regions.append(packet)
+            if packet.end >= _U32_LIMIT:
+                raise VmFault(f"packet at {packet.base:#x}: past 4 GiB, its address no longer fits __sk_buff")
+            sk_buff = memory.add(RegionKind.CTX, with_addresses(made.sk_buff, packet.base, packet.end),
+                                 name="__sk_buff")
+            regions.append(sk_buff)
+            outcome = self.runtime.run(self.program, args=(sk_buff.base,))
+            after = skb_ctx_out(ctx, bytes(sk_buff.data)) if ctx is not None else b""
+            return outcome, made.data_out(bytes(packet.data)), after
+        finally:
+            for region in regions:
+                memory.remove(region)
 
     def _run_xdp(self, data: bytes):
         memory = self.runtime.memory

@@ -28,6 +28,8 @@ from pybpf.harness.selftest.results import write_atomically
 from pybpf.toolchain import CompileCache, compile_bpf_result, user_cache_dir
 
 KERNEL_BTF = Path("/sys/kernel/btf/vmlinux")
+# What selects a kfunc profile (pybpf.abi.profiles) in selftests/include/bpf_experimental.h; linux-6.18 needs none.
+ABI_DEFINES: dict[str, tuple[str, ...]] = {"rfc-2022": ("PYBPF_ABI_RFC_2022",)}
 _INCLUDES_VMLINUX = re.compile(rb'^\s*#\s*include\s*[<"]vmlinux\.h[>"]', re.MULTILINE)
 
 
@@ -72,10 +74,11 @@ def vmlinux_h_dir(btf_path: Path, *, cache_root: Path | None = None, btf: Btf | 
 
 
 def compile_source(source: Path, include_dirs: Sequence[Path], *, vmlinux_dir: Path | None = None,
-                   cache: CompileCache | None = None) -> Built:
-    """Compile ``source`` through the (user's, by default) compile cache; CompileError carries clang's words."""
+                   cache: CompileCache | None = None, abi: str = "linux-6.18") -> Built:
+    """Compile ``source`` (for kfunc profile ``abi``) through the (user's, by default) compile cache;
+    CompileError carries clang's words."""
     dirs = [*include_dirs, *([vmlinux_dir] if vmlinux_dir is not None else [])]
     started = time.perf_counter()
     kwargs = {"cache": cache} if cache is not None else {}
-    result = compile_bpf_result(source, include_dirs=dirs, **kwargs)
+    result = compile_bpf_result(source, include_dirs=dirs, defines=ABI_DEFINES.get(abi, ()), **kwargs)
     return Built(result.object, result.diagnostics, time.perf_counter() - started, result.cache_hit)

@@ -23,14 +23,12 @@ compile the program at all, the check is skipped with the reason.
 
 Only the tested program (and the object's ``__auxiliary`` programs) is loaded,
 with test_loader's flags: ``BPF_F_TEST_RND_HI32 | BPF_F_TEST_REG_INVARIANTS``
-changed by ``__flag``.  pybpf's side is its verifier (``pybpf.verifier.verify``)
-then the runtime's interpreter; without a verifier, a program expected to fail
-is skipped (never passed) and one expected to load is run unverified.
+changed by ``__flag``.  pybpf's side is its verifier (``pybpf.verifier.verify``,
+or the ``verify`` a caller passes, e.g. one with a deadline) then the runtime.
 """
 
 from __future__ import annotations
 
-import importlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -49,13 +47,14 @@ from pybpf.isa.disasm import BPFTOOL, disassemble
 from pybpf.isa.insn import decode_program
 from pybpf.kernel.vlog import verdict as last_word
 from pybpf.obj.model import Object, Program
+from pybpf.verifier import verify as pybpf_verify
 
+KERNEL_ABI = "linux-6.18"  # the kfunc profile of the kernel the runner talks to
 TEST_DATA_LEN = 64  # test_loader's input: this many zero bytes
 TEST_DATA_OUT = TEST_DATA_LEN << 2
 TESTING_FLAGS = ProgFlags.TEST_RND_HI32 | ProgFlags.TEST_REG_INVARIANTS  # what test_loader starts from on 6.18
 UNPRIV_SYSCTL = Path("/proc/sys/kernel/unprivileged_bpf_disabled")
 JIT_SYSCTL = Path("/proc/sys/net/core/bpf_jit_enable")
-NO_VERIFIER = "pybpf has no verifier yet"
 NO_STREAMS = "pybpf's runtime has no BPF streams yet"
 STREAM_READ_SIZE = 1 << 20  # what one read of a program's stream takes at most
 
@@ -74,6 +73,7 @@ class Case:
     spec: TestSpec
     run: RunSpec
     auxiliary: tuple[str, ...] = ()
+    abi: str = KERNEL_ABI  # the kfunc profile pybpf's verifier and runtime take the program's kfuncs from
 
     @property
     def program(self) -> Program:
@@ -279,15 +279,6 @@ def _kernel_load(case: Case, arch: str) -> Attempt:
 Verify = Callable[..., object]
 
 
-def find_verifier() -> Verify | None:
-    """``pybpf.verifier.verify`` when pybpf has one, else None."""
-    try:
-        module = importlib.import_module("pybpf.verifier")
-    except ImportError:
-        return None
-    return getattr(module, "verify", None)
-
-
 def _pybpf_jited(case: Case, arch: str) -> Attempt | None:
     """``__jited`` against pybpf's own back-end for ``arch`` (see the module's docstring): None when it matches,
     a failed attempt on a mismatch, a skipped one where our JIT cannot compile the program at all."""
@@ -297,7 +288,7 @@ def _pybpf_jited(case: Case, arch: str) -> Attempt | None:
     if arch not in JITED_ARCHS:
         return _skip(target, f"__jited: no {arch} disassembler set up for JIT text yet")
     try:
-        insns, _ = pybpf_inputs(case.obj, case.program)
+        insns, _ = pybpf_inputs(case.obj, case.program, abi=case.abi)
         text = pybpf_jited_text(insns, arch=arch, helper_ids=_helper_ids(insns))
     except ModuleNotFoundError:
         return _skip(target, f"__jited: pybpf has no JIT back-end for {arch}")
@@ -314,7 +305,7 @@ def _helper_ids(insns: list) -> set[int]:
     return {i.imm for i in insns if i.code == call and i.src == 0}
 
 
-def pybpf_attempt(case: Case, *, verify: Verify | None, arch: str) -> Attempt:
+def pybpf_attempt(case: Case, *, verify: Verify = pybpf_verify, arch: str) -> Attempt:
     from pybpf.harness.verify import NEEDS_KERNEL, pybpf_inputs, verify_context
 
     target = TargetName.PYBPF
@@ -326,29 +317,24 @@ def pybpf_attempt(case: Case, *, verify: Verify | None, arch: str) -> Attempt:
         return _skip(target, "__load_if_JITed: pybpf runs the interpreter")
     if case.run.stderr or case.run.stdout:
         return _skip(target, NO_STREAMS)
-    if verify is None:
-        if case.run.expect_failure:
-            return _skip(target, NO_VERIFIER)
-        base = Attempt(target, Status.PASSED, loaded=True)
-    else:
-        started = time.perf_counter()
-        try:
-            insns, descs = pybpf_inputs(case.obj, prog)
-            verdict = verify(insns, prog_type=prog.prog_type, maps=descs, log_level=case.spec.log_level or 1,
-                             unpriv=case.run.unpriv, **verify_context(case.obj, prog=prog))
-        except PybpfError as err:
-            return _skip(target, f"pybpf's verifier cannot judge it: {err}")
-        verify_s = time.perf_counter() - started
-        log = verdict.log if (verdict.ok is False or case.spec.log_level) else ""
-        stats = VerifierStats(verdict.insn_processed, verdict.total_states, verdict.peak_states,
-                              verdict.max_states_per_insn)
-        base = Attempt(target, Status.PASSED, log=log, loaded=verdict.ok, first_error=verdict.first_error,
-                       stats=stats, verify_s=verify_s)
-        problem = check_load(case.run, verdict.ok, log)
-        if problem is None and verdict.ok and case.run.xlated:
-            problem = check_patterns(xlated_text(insns), case.run.xlated, Stream.XLATED)
-        if problem is not None:
-            return replace(base, status=Status.FAILED, reason=problem)
+    started = time.perf_counter()
+    try:
+        insns, descs = pybpf_inputs(case.obj, prog, abi=case.abi)
+        verdict = verify(insns, prog_type=prog.prog_type, maps=descs, log_level=case.spec.log_level or 1,
+                         unpriv=case.run.unpriv, **verify_context(case.obj, case.abi, prog))
+    except PybpfError as err:
+        return _skip(target, f"pybpf's verifier cannot judge it: {err}")
+    verify_s = time.perf_counter() - started
+    log = verdict.log if (verdict.ok is False or case.spec.log_level) else ""
+    stats = VerifierStats(verdict.insn_processed, verdict.total_states, verdict.peak_states,
+                          verdict.max_states_per_insn)
+    base = Attempt(target, Status.PASSED, log=log, loaded=verdict.ok, first_error=verdict.first_error,
+                   stats=stats, verify_s=verify_s)
+    problem = check_load(case.run, verdict.ok, log)
+    if problem is None and verdict.ok and case.run.xlated:
+        problem = check_patterns(xlated_text(insns), case.run.xlated, Stream.XLATED)
+    if problem is not None:
+        return replace(base, status=Status.FAILED, reason=problem)
     if base.loaded and case.run.jited:
         jited = _pybpf_jited(case, arch)
         if jited is not None:
@@ -382,7 +368,7 @@ def _pybpf_run(case: Case, base: Attempt, arch: str) -> Attempt:
     started = time.perf_counter()
     try:
         with instantiate(case.obj, programs=[case.spec.program, *case.auxiliary],
-                         runtime=Runtime(executor=executor)) as inst:
+                         runtime=Runtime(executor=executor, abi=case.abi)) as inst:
             made = inst.programs[case.spec.program]
             if not made.ok:
                 return replace(base, status=Status.FAILED, reason=f"pybpf's runtime did not load it: {made.message}")
@@ -416,7 +402,7 @@ def differential(kernel: Attempt, ours: Attempt) -> Attempt:
                    kernel.retval, kernel.stats or ours.stats, kernel.verify_s, kernel.run_s)
 
 
-def attempt(case: Case, target: TargetName, *, arch: str, host_arch: str, verify: Verify | None) -> Attempt:
+def attempt(case: Case, target: TargetName, *, arch: str, host_arch: str, verify: Verify = pybpf_verify) -> Attempt:
     """Run ``case`` on ``target`` (``both``: the differential)."""
     why = unsupported(case)
     if why is not None:
@@ -426,8 +412,15 @@ def attempt(case: Case, target: TargetName, *, arch: str, host_arch: str, verify
     except PybpfError as err:
         return Attempt(target, Status.FAILED, f"__btf_path: {err}")
     if target is TargetName.KERNEL:
-        return kernel_attempt(case, host_arch=host_arch, arch=arch)
+        return _kernel_or_skip(case, host_arch=host_arch, arch=arch)
     if target is TargetName.PYBPF:
         return pybpf_attempt(case, verify=verify, arch=arch)
-    return differential(kernel_attempt(case, host_arch=host_arch, arch=arch),
+    return differential(_kernel_or_skip(case, host_arch=host_arch, arch=arch),
                         pybpf_attempt(case, verify=verify, arch=arch))
+
+
+def _kernel_or_skip(case: Case, *, host_arch: str, arch: str) -> Attempt:
+    """The kernel's attempt; the running kernel has only its own kfuncs, so another ABI profile is skipped."""
+    if case.abi != KERNEL_ABI:
+        return _skip(TargetName.KERNEL, f"the running kernel implements ABI {KERNEL_ABI}, not {case.abi}")
+    return kernel_attempt(case, host_arch=host_arch, arch=arch)

@@ -6,6 +6,8 @@ directory or given on the command line (a file, or a directory holding it),
 so other suites are left alone.  ``pybpf selftest`` runs pytest with it.
 
 Options (group "pybpf selftests"): ``--bpf-target pybpf|kernel|both``,
+``--bpf-abi linux-6.18|rfc-2022`` (the kfunc profile: the compile's define,
+pybpf's verifier and runtime; named in the reports),
 ``--bpf-arch A`` (repeatable; default this machine), ``--bpf-include DIR``,
 ``--bpf-lists DIR`` (DENYLIST/ALLOWLIST files; default the rootdir),
 ``--bpf-allow``/``--bpf-deny NAMES|@FILE`` (test_progs' ``-a``/``-d``),
@@ -29,11 +31,12 @@ from typing import Any
 import pytest
 
 from pybpf import __version__
+from pybpf.abi.profiles import LINUX_6_18, PROFILES
 from pybpf.btf.graph import Btf
 from pybpf.errors import PybpfError
 from pybpf.harness.selftest import arch as arches
 from pybpf.harness.selftest.build import KERNEL_BTF
-from pybpf.harness.selftest.execute import TargetName, Verify, execution_tier, find_verifier
+from pybpf.harness.selftest.execute import TargetName, Verify, execution_tier
 from pybpf.harness.selftest.lists import Selector, selector_for
 from pybpf.harness.selftest.plugin_items import SelftestFile, SelftestItem, test_name, with_timeout
 from pybpf.harness.selftest.reports import table, write_reports
@@ -58,14 +61,16 @@ class SelftestState:
     reports_dir: Path | None
     report_json: Path | None
     explicit: tuple[Path, ...]  # paths given on the command line
+    abi: str = LINUX_6_18.name  # the kfunc profile (pybpf.abi.profiles) programs are built and judged for
     timeout: float | None = None  # seconds one verification by pybpf may take
     results: list[ItemResult] = field(default_factory=list)
     crashed: list[str] = field(default_factory=list)
 
     @cached_property
-    def verify(self) -> Verify | None:
-        found = find_verifier()
-        return found if found is None or self.timeout is None else with_timeout(found, self.timeout)
+    def verify(self) -> Verify:
+        from pybpf.verifier import verify
+
+        return verify if self.timeout is None else with_timeout(verify, self.timeout)
 
     def target_btf(self) -> Btf | None:
         return self._btf
@@ -103,6 +108,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--bpf-target", choices=[t.value for t in TargetName], default=TargetName.PYBPF.value,
                     help="where programs are verified and run: pybpf (its verifier and interpreter), the live "
                          "kernel, or both (differential: fails where they disagree); default pybpf")
+    group.addoption("--bpf-abi", choices=list(PROFILES), default=LINUX_6_18.name,
+                    help="the kfunc profile: compiled with its define, verified and run by pybpf with it "
+                         f"(default {LINUX_6_18.name})")
     group.addoption("--bpf-arch", action="append", default=[], metavar="ARCH",
                     help="architecture whose lists and __arch_* apply (repeatable; default this machine)")
     group.addoption("--bpf-include", action="append", default=[], metavar="DIR",
@@ -156,7 +164,7 @@ def pytest_configure(config: pytest.Config) -> None:
         host_arch=host_arch(), include_dirs=tuple(Path(d).resolve() for d in opt.bpf_include),
         selectors=selectors, btf_path=btf if btf.is_file() else None, reports_dir=reports,
         report_json=Path(opt.bpf_report_json) if opt.bpf_report_json else None, explicit=explicit,
-        timeout=opt.bpf_timeout)
+        timeout=opt.bpf_timeout, abi=opt.bpf_abi)
     if not hasattr(config, "workerinput"):  # an xdist worker's results reach the controller in its reports
         config.pluginmanager.register(Gatherer(config), "pybpf-selftest-gatherer")
     if config.pluginmanager.hasplugin("xdist"):
@@ -207,9 +215,9 @@ def pytest_runtest_makereport(item: pytest.Item):
 # ------------------------------------------------------------------ the end of the run
 
 def _meta(config: pytest.Config, state: SelftestState) -> dict[str, Any]:
-    return {"pybpf": __version__, "target": state.target.value, "archs": list(state.archs),
+    return {"pybpf": __version__, "target": state.target.value, "abi": state.abi, "archs": list(state.archs),
             "kernel": platform.release(), "host": state.host_arch, "args": list(config.invocation_params.args),
-            "compiler": _compiler(), "verifier": state.verify is not None,
+            "compiler": _compiler(), "verifier": "pybpf",
             "tier": {a: execution_tier(a) for a in state.archs},
             "crashed_workers": state.crashed}
 
@@ -276,7 +284,7 @@ class Gatherer:
         if not state.results:
             return
         tr = terminalreporter
-        tr.section(f"BPF selftests ({state.target.value})")
+        tr.section(f"BPF selftests ({state.target.value}, ABI {state.abi})")
         tr.write(table(state.results, complete=exitstatus in _COMPLETE))
         for line in _unmatched(state):
             tr.write_line(f"warning: {line}", yellow=True)

@@ -25,10 +25,11 @@ import pytest
 from pybpf.errors import PybpfError
 from pybpf.harness.selftest import build
 from pybpf.harness.selftest.annotations import RunSpec, TestSpec, read_tags, source_line, test_spec
-from pybpf.harness.selftest.execute import Attempt, Case, Verify, attempt
+from pybpf.harness.selftest.execute import KERNEL_ABI, Attempt, Case, Verify, attempt
 from pybpf.harness.selftest.lists import Decision, Verdict
 from pybpf.harness.selftest.results import Durations, ItemResult, Status
 from pybpf.obj import Object, open_object
+from pybpf.obj.model import CoreReloKind
 
 if TYPE_CHECKING:
     from pybpf.harness.selftest.plugin import SelftestState
@@ -168,7 +169,7 @@ class ProgramItem(SelftestItem):
             self.skip(why)
         state = self.state
         try:
-            got = attempt(Case(self.obj, spec, plan.run, self.auxiliary), state.target, arch=plan.arch,
+            got = attempt(Case(self.obj, spec, plan.run, self.auxiliary, state.abi), state.target, arch=plan.arch,
                           host_arch=state.host_arch, verify=state.verify)
         except SelftestFailure as timeout:
             self.result = self._result(Status.FAILED, timeout.report)
@@ -229,10 +230,17 @@ class SelftestFile(pytest.File):
         vmlinux = None
         if build.needs_vmlinux_h(self.path, includes) and state.btf_path is not None:
             vmlinux = build.vmlinux_h_dir(state.btf_path)
-        built = build.compile_source(self.path, includes, vmlinux_dir=vmlinux)
+        built = build.compile_source(self.path, includes, vmlinux_dir=vmlinux, abi=state.abi)
         obj = open_object(built.object)
-        if any(p.core_relos for p in obj.programs.values()) or obj.externs:
-            # CO-RE and kernel externs need the target BTF, which takes a while to read: only then
+        # CO-RE and kernel externs need the target BTF, which takes a while to read: only then.  Another ABI
+        # profile's kfuncs are not the kernel's (pybpf's verifier and runtime take them from the profile), and
+        # its objects are opened as they are: clang already wrote the local type ids bpf_obj_new passes.
+        if state.abi != KERNEL_ABI:
+            needs_target = any(r.kind is not CoreReloKind.TYPE_ID_LOCAL for p in obj.programs.values()
+                               for r in p.core_relos)
+        else:
+            needs_target = bool(obj.externs) or any(p.core_relos for p in obj.programs.values())
+        if needs_target:
             obj = open_object(built.object, target_btf=state.target_btf())
         return obj, built.seconds
 
