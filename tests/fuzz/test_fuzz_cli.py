@@ -51,11 +51,22 @@ def test_ctrl_c_keeps_the_summary_so_far() -> None:
 
 
 @pytest.mark.kernel
-def test_disagreement_saved_as_a_regression_case(live, tmp_path, capsys) -> None:
-    """Program 5 of seed 0 is a known difference (misaligned variable stack offset): found, minimised, saved."""
+def test_disagreement_saved_as_a_regression_case(live, tmp_path, capsys, monkeypatch) -> None:
+    """A verifier that accepts everything disagrees with the kernel on the first program the kernel refuses:
+    the run finds it, minimises it while the kernel still refuses it, and saves the kernel's verdict.
+
+    The accept-all verifier stands in for a verifier bug, so the test does not hang on whichever
+    real difference the fuzzer happens to know today (they get fixed).
+    """
+    from pybpf.harness.fuzz import campaign
+    from pybpf.harness.fuzz.oracles import Judgement
+
+    accept_all = Judgement(True, 0, "")
+    monkeypatch.setattr(campaign, "pybpf_judgement", lambda prog: accept_all)
     assert main(["fuzz", "--count", "6", "--oracles", "agreement", "--save-dir", str(tmp_path), "-q"]) == 0
     assert "verdict disagreements with the kernel: " in capsys.readouterr().out
-    (case,) = load_regressions(tmp_path)
-    assert case.kernel.first_error.startswith("misaligned stack access off")
-    assert not case.kernel.ok and case.known is None
-    assert len(case.case.program.insns) <= 10
+    cases = load_regressions(tmp_path)
+    assert cases, "six generated programs and not one the kernel refuses"
+    for case in cases:
+        assert not case.kernel.ok and case.kernel.first_error and case.known is None
+        assert len(case.case.program.insns) <= 12

@@ -98,3 +98,24 @@ def test_loops_refused() -> None:
 def test_root_allows_the_same_arithmetic() -> None:
     insns = assemble("mov %r2, 4\nadd %r1, %r2\nmov %r0, 0\nexit")
     assert verify(insns).ok
+
+
+@pytest.mark.parametrize(("src", "off", "size"), [
+    ("ldxw %r2, [%r1+76]", 76, 4),  # data
+    ("ldxw %r2, [%r1+80]", 80, 4),  # data_end
+    ("stdw [%r1+152], 0", 152, 8),  # tstamp, written
+])
+def test_cgroup_skb_packet_pointers_need_cap_bpf(src: str, off: int, size: int) -> None:
+    """cg_skb_is_valid_access: data, data_end and writing tstamp need bpf_token_capable(CAP_BPF).
+
+    As root the live kernel accepts all three (tests/verifier/corpus/differences.s).
+    """
+    insns = assemble(src + "\nmov %r0, 1\nexit")
+    assert verify(insns, prog_type=ProgType.CGROUP_SKB).ok
+    v = verify(insns, prog_type=ProgType.CGROUP_SKB, unpriv=True)
+    assert v.first_error == f"invalid bpf_context access off={off} size={size}"
+
+
+def test_cgroup_skb_socket_fields_need_no_cap() -> None:
+    insns = assemble("ldxw %r2, [%r1+88]\nldxdw %r3, [%r1+152]\nmov %r0, 1\nexit")  # family, tstamp
+    assert verify(insns, prog_type=ProgType.CGROUP_SKB, unpriv=True).ok

@@ -14,11 +14,13 @@ from dataclasses import dataclass
 
 from pybpf.abi.kernel_btf import kernel_btf, kfunc_id
 from pybpf.abi.profiles import profile
+from pybpf.abi.uapi import ProgType
 from pybpf.btf.graph import Btf
 from pybpf.btf.record import LEGACY_CONTAINS, BtfRecord, BtfRecordError, btf_record, struct_metas
 from pybpf.errors import InputError, KernelError, PybpfError
 from pybpf.harness.asmprog import AsmProgram, load_in_kernel
 from pybpf.isa import Insn
+from pybpf.kernel.objload_attach import ATTACH_NAMES
 from pybpf.kernel.objload_ksyms import KernelType
 from pybpf.kernel.objload_maps import NO_BTF_TYPES, create_args
 from pybpf.kernel.objload_relo import FdArray, ResolvedExtern, essential_name, relocate
@@ -144,8 +146,29 @@ def verify_context(obj: Object, abi: str = "linux-6.18", prog: Program | None = 
     kfuncs = any(r.kind is RelocKind.KFUNC_CALL for p in obj.programs.values() for r in p.relocs)
     context: dict[str, object] = {"btf": obj.btf, "kernel_btf": kfunc_btf(obj, abi) if kfuncs else None, "abi": abi}
     if prog is not None:
-        context["func_info"] = bool(prog.func_info)
+        context["func_info"] = list(prog.func_info)  # its records: the verifier finds global functions by them
+        attach = attach_context(obj, prog)
+        if attach and context["kernel_btf"] not in (None, attach["kernel_btf"]):
+            # one kernel BTF holds both the kfuncs and the attach target: the 2022 profiles keep theirs elsewhere
+            raise InputError(f"prog '{prog.name}': a tracing program's kfuncs are judged for linux-6.18 only",
+                             file=obj.path)
+        context.update(attach)
     return context
+
+
+def attach_context(obj: Object, prog: Program) -> dict[str, object]:
+    """A tracing program's target (``SEC("tp_btf/sched_switch")``) as ``verify`` takes it: resolved by name, as
+    libbpf resolves it, in the kernel BTF pybpf's verifier reads; nothing for other programs."""
+    naming = ATTACH_NAMES.get((prog.prog_type, prog.expected_attach_type))
+    if prog.prog_type != ProgType.TRACING or naming is None:
+        return {}
+    kbtf = kernel_btf()
+    name = naming.prefix + (prog.attach_to or "")
+    btf_id = kbtf.find(name, naming.kind) if prog.attach_to else None
+    if btf_id is None:
+        raise InputError(f"prog '{prog.name}': attach target {naming.kind.name} '{name}' is not in kernel BTF",
+                         file=obj.path, place=f"section {prog.section}")
+    return {"kernel_btf": kbtf, "attach_btf_id": btf_id, "expected_attach_type": prog.expected_attach_type}
 
 
 def pybpf_verdict(obj: Object, prog: Program, *, log_level: int = 1, unpriv: bool = False,

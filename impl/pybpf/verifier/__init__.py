@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from pybpf.abi.kernel_btf import kernel_btf as default_kernel_btf
 from pybpf.abi.profiles import PROFILES
 from pybpf.abi.uapi import ProgType
 from pybpf.btf.graph import Btf
@@ -23,6 +24,7 @@ from pybpf.isa.disasm import VERIFIER_LOG, Symbols, format_insn, format_insn_lin
 from pybpf.isa.insn import Insn
 from pybpf.isa.opcodes import Kind
 from pybpf.isa.validate import insn_spec
+from pybpf.obj.model import FuncInfo
 from pybpf.verifier.cfg import (
     check_cfg,
     check_opcodes,
@@ -31,9 +33,10 @@ from pybpf.verifier.cfg import (
     subprog_starts,
     successor_lists,
 )
-from pybpf.verifier.core import do_check
+from pybpf.verifier.core import do_check, do_check_subprogs
 from pybpf.verifier.env import Env
 from pybpf.verifier.fields import check_map_prog_compatibility
+from pybpf.verifier.globalfunc import global_funcs
 from pybpf.verifier.helper_protos import PROTOS
 from pybpf.verifier.kfuncs import check_kfunc_ids, check_kfuncs_eliminated, mark_callback_calls
 from pybpf.verifier.kfuncs import kernel_btf as kfunc_btf
@@ -43,6 +46,8 @@ from pybpf.verifier.progtypes import PROG_TYPES, UNPRIV_PROG_TYPES
 from pybpf.verifier.regs import MapDesc, RegState, RegType
 from pybpf.verifier.stackdepth import check_max_stack_depth
 from pybpf.verifier.state import InsnAux
+from pybpf.verifier.tracing import ATTACH_TYPES as TRACING_ATTACH_TYPES
+from pybpf.verifier.tracing import BTF_MAX_TYPE, attach_target, default_attach_type, tracing_info
 
 _STATS = re.compile(r"^(processed \d+ insns|verification time |stack depth )")
 
@@ -139,14 +144,17 @@ def _reason(log: str) -> str:
 def verify(insns: Sequence[Insn], *, prog_type: int = ProgType.SOCKET_FILTER, maps: Sequence[MapDesc] = (),
            log_level: int = 1, unpriv: bool = False, nr_cpu_ids: int | None = None,
            deadline: float | None = None, btf: Btf | None = None, kernel_btf: Btf | None = None,
-           abi: str = "linux-6.18", attach_btf_id: int = 0, func_info: bool = False) -> Verdict:
+           abi: str = "linux-6.18", attach_btf_id: int = 0, expected_attach_type: int = 0,
+           func_info: bool | Sequence[FuncInfo] = False) -> Verdict:
     """Judge ``insns`` as Linux 6.18 would for a program of ``prog_type`` loaded by root (or not: ``unpriv``).
 
     ``deadline`` (a ``time.monotonic()`` value) bounds the run: past it ``VerifierTimeout`` is raised.
     ``btf`` is the program's own BTF (the types ``bpf_obj_new`` allocates); ``kernel_btf`` the kernel BTF a
     kfunc call's ``imm`` names a FUNC of (default ``pybpf.abi.kernel_btf.kernel_btf()``, loaded at the first
     kfunc call); ``abi`` the kfunc profile (``pybpf.abi.profiles``); ``attach_btf_id`` the traced function.
-    ``func_info``: the program came with BTF func_info declaring its subprograms static (callbacks need it).
+    ``expected_attach_type`` of a tracing program (``AttachType``): 0 picks tp_btf for a typedef target, else fentry.
+    ``func_info``: the program came with BTF func_info (callbacks need it); given as its records
+    (``insn_off``, ``type_id`` into ``btf``), the subprograms BTF declares global are verified as Linux does.
     """
     if abi not in PROFILES:
         raise InputError(f"unknown ABI profile {abi!r} (known: {', '.join(PROFILES)})")
@@ -156,6 +164,15 @@ def verify(insns: Sequence[Insn], *, prog_type: int = ProgType.SOCKET_FILTER, ma
     if unpriv and prog_type not in UNPRIV_PROG_TYPES:
         # bpf_prog_load refuses before the verifier runs: no log, no statistics
         return Verdict(False, errno.EPERM, "", "", 0, 0, 0, 0)
+    if info.btf_ctx:
+        kernel_btf = kernel_btf if kernel_btf is not None else default_kernel_btf()
+        if not 0 <= attach_btf_id <= BTF_MAX_TYPE:
+            # bpf_prog_load refuses an id no BTF can have, before the verifier: no log
+            return Verdict(False, errno.EINVAL, "", "", 0, 0, 0, 0)
+        expected_attach_type = expected_attach_type or default_attach_type(kernel_btf, attach_btf_id)
+        if expected_attach_type not in TRACING_ATTACH_TYPES:
+            raise InputError(f"tracing programs of attach type {expected_attach_type} are not modelled by pybpf")
+        info = tracing_info(info, expected_attach_type)
     insns = list(insns)
     specs = _specs(insns)
     log = VerifierLog(log_level)
@@ -163,8 +180,11 @@ def verify(insns: Sequence[Insn], *, prog_type: int = ProgType.SOCKET_FILTER, ma
     starts = subprog_starts(insns, specs)
     env = Env(insns, specs, prog_type, info, maps, log, unpriv, nr_cpu_ids or os.cpu_count() or 1, aux, starts)
     env.deadline = deadline
-    env.func_info = func_info
+    env.func_info = bool(func_info)
     env.btf, env.kernel_btf, env.abi, env.attach_btf_id = btf, kernel_btf, abi, attach_btf_id
+    if not isinstance(func_info, bool):
+        env.globals = global_funcs(env, func_info)
+    env.expected_attach_type = expected_attach_type
     symbols = _log_symbols(env) if log.level else VERIFIER_LOG
     if symbols is not VERIFIER_LOG:
         env.insn_lines.update({pc: format_insn_line(insns, pc, symbols) for pc in _kfunc_calls(env)})
@@ -180,6 +200,8 @@ def verify(insns: Sequence[Insn], *, prog_type: int = ProgType.SOCKET_FILTER, ma
             raise rejection("empty_prog", 0)
         check_kfunc_ids(env, _kfunc_calls(env))
         check_subprogs(insns, specs, starts)
+        if info.btf_ctx and kernel_btf is not None:
+            env.trace = attach_target(kernel_btf, attach_btf_id, expected_attach_type)  # check_attach_btf_id
         check_map_prog_compatibility(env)  # resolve_pseudo_ldimm64's check of each map the program names
         check_opcodes(insns, specs)
         check_cfg(insns, specs, aux, allow_loops=not unpriv, succ=succ)
@@ -194,11 +216,12 @@ def verify(insns: Sequence[Insn], *, prog_type: int = ProgType.SOCKET_FILTER, ma
             log.write(_live_block(insns, specs, aux, symbols))
         try:
             do_check(env)
+            do_check_subprogs(env)
             check_max_stack_depth(env)
         except Rejection as e:
             err = e
-    if err is None and not log.level & LOG_LEVEL2:
-        log.reset(0)
+    if err is None and not log.level & LOG_LEVEL2 and not env.verified_globals:
+        log.reset(0)  # (with global functions, do_check_subprogs did, before the last "is safe" line)
     if err is None:
         err = check_kfuncs_eliminated(env, _kfunc_calls(env))
     log.write(f"processed {env.insn_processed} insns (limit 1000000) max_states_per_insn {env.max_states_per_insn} "

@@ -142,6 +142,21 @@ def adjust_ptr_min_max_vals(env: Env, ins: Insn, is64: bool, op: int, ptr: RegSt
 
 
 def _scalar_alu(env: Env, ins: Insn, spec: OpSpec, dst: RegState, src: Scalar) -> None:
+    pair = dst.s.fork_split(spec.op, src)
+    if pair is not None:
+        # maybe_fork_scalars: this path goes on with the -1 case, the 0 case is queued after the instruction
+        from pybpf.verifier.core import push_stack  # core imports this module
+
+        queued = env.cur.clone()
+        other = queued.frames[-1].regs[ins.dst]
+        other.set_scalar(pair[1])
+        _scalar_op(env, spec, other, src)
+        push_stack(env, queued, env.insn_idx + 1)
+        dst.set_scalar(pair[0])
+    _scalar_op(env, spec, dst, src)
+
+
+def _scalar_op(env: Env, spec: OpSpec, dst: RegState, src: Scalar) -> None:
     op = spec.op
     s = dst.s.fold(op, spec.is64, src)
     if s is not None:

@@ -48,6 +48,8 @@ def _step_code(env: Env, idx: int) -> tuple[int, int, int]:
         return (_ALU_X if x else _NOP), ins.dst, ins.src
     if kind is Kind.JCOND:
         return (_JMP_X if x else _NOP), ins.dst, ins.src
+    if kind is Kind.CALL_LOCAL and idx + 1 + ins.imm in env.globals:
+        return _CALL, ins.dst, ins.src  # a global function: R0 comes from nowhere, R1-R5 die
     return _KIND_STEP.get(kind, _NOP), ins.dst, ins.src
 
 

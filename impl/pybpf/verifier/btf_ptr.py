@@ -37,7 +37,32 @@ class Landing:
     walk: Walk
     type_id: int = 0
     flags: int = 0
+    member: str = ""  # PTR: the pointer member's name (what BTF_TYPE_SAFE_* lists name)
 
+
+class Trust(Enum):
+    """How much of its struct's trust a pointer member keeps (the kernel's BTF_TYPE_SAFE_* lists)."""
+
+    TRUSTED = "trusted"
+    TRUSTED_OR_NULL = "trusted_or_null"
+    RCU = "rcu"
+    RCU_OR_NULL = "rcu_or_null"
+
+
+# (struct, pointer member) -> Trust: Linux 6.18's BTF_TYPE_SAFE_{TRUSTED,TRUSTED_OR_NULL,RCU,RCU_OR_NULL}
+SAFE_MEMBERS: dict[tuple[str, str], Trust] = {
+    ("task_struct", "cpus_ptr"): Trust.RCU, ("task_struct", "cgroups"): Trust.RCU,
+    ("task_struct", "real_parent"): Trust.RCU, ("task_struct", "group_leader"): Trust.RCU,
+    ("cgroup", "kn"): Trust.RCU, ("css_set", "dfl_cgrp"): Trust.RCU, ("cgroup_subsys_state", "cgroup"): Trust.RCU,
+    ("mm_struct", "exe_file"): Trust.RCU_OR_NULL, ("sk_buff", "sk"): Trust.RCU_OR_NULL,
+    ("request_sock", "sk"): Trust.RCU_OR_NULL,
+    ("bpf_iter_meta", "seq"): Trust.TRUSTED, ("bpf_iter__task", "meta"): Trust.TRUSTED,
+    ("bpf_iter__task", "task"): Trust.TRUSTED, ("linux_binprm", "file"): Trust.TRUSTED,
+    ("file", "f_inode"): Trust.TRUSTED,
+    ("dentry", "d_inode"): Trust.TRUSTED_OR_NULL, ("socket", "sk"): Trust.TRUSTED_OR_NULL,
+    ("vm_area_struct", "vm_mm"): Trust.TRUSTED_OR_NULL, ("vm_area_struct", "vm_file"): Trust.TRUSTED_OR_NULL,
+}  # fmt: skip
+_TRUST = TypeFlag.PTR_TRUSTED | TypeFlag.MEM_RCU
 
 # type tags of a pointer member that become flags of the loaded pointer
 _TAG_FLAGS = {"user": TypeFlag.MEM_USER, "percpu": TypeFlag.MEM_PERCPU, "rcu": TypeFlag.MEM_RCU}
@@ -86,13 +111,37 @@ def check_ptr_to_btf_access(env: Env, regno: int, reg: RegState, off: int, size:
     if landing.walk is not Walk.PTR:
         dst.mark_unknown()
         return
-    flags = landing.flags
-    if reg.type & TypeFlag.PTR_UNTRUSTED or not flags & TypeFlag.MEM_RCU:
-        flags |= TypeFlag.PTR_UNTRUSTED  # the kernel trusts no plain pointer it finds in its own structs
-    else:
-        flags |= TypeFlag.PTR_MAYBE_NULL
+    flags = walked_flags(reg, landing)
     dst.set_btf_ptr(RegType.PTR_TO_BTF_ID | flags, btf, landing.type_id,
                     id=env.new_id() if flags & TypeFlag.PTR_MAYBE_NULL else 0)
+
+
+def walked_flags(reg: RegState, landing: Landing) -> int:
+    """The flags of a pointer read from a struct ``reg`` points to: its trust, inherited as the kernel allows.
+
+    pybpf models no sleepable program nor bpf_rcu_read_lock: a program always runs in an RCU critical section.
+    """
+    flags = landing.flags
+    if reg.type & TypeFlag.PTR_UNTRUSTED:
+        return TypeFlag.PTR_UNTRUSTED  # everything reached from an untrusted pointer stays untrusted
+    if not (is_trusted_reg(reg) or reg.type & TypeFlag.MEM_RCU):
+        return flags & ~_TRUST  # a plain (legacy) PTR_TO_BTF_ID yields plain pointers
+    trust = SAFE_MEMBERS.get((type_name(reg.btf, reg.btf_id), landing.member)) if reg.btf is not None else None
+    if trust is Trust.TRUSTED:
+        return flags | TypeFlag.PTR_TRUSTED
+    if trust is Trust.TRUSTED_OR_NULL:
+        return flags | TypeFlag.PTR_TRUSTED | TypeFlag.PTR_MAYBE_NULL
+    if reg.type & TypeFlag.PTR_MAYBE_NULL:
+        return TypeFlag.PTR_UNTRUSTED
+    if trust is Trust.RCU:
+        return flags | TypeFlag.MEM_RCU
+    if trust is Trust.RCU_OR_NULL:
+        return (flags | TypeFlag.MEM_RCU | TypeFlag.PTR_MAYBE_NULL) & ~TypeFlag.PTR_UNTRUSTED
+    if flags & TypeFlag.MEM_RCU:
+        return flags | TypeFlag.PTR_MAYBE_NULL  # an __rcu member may be NULL
+    if flags & (TypeFlag.MEM_PERCPU | TypeFlag.MEM_USER):
+        return flags
+    return flags & ~_TRUST
 
 
 def btf_struct_access(env: Env, reg: RegState, off: int, size: int) -> Landing:
@@ -179,7 +228,7 @@ def _walk(env: Env, btf: Btf, tid: int, off: int, size: int) -> Landing:
                 tag_flags = _TAG_FLAGS.get(btf.name_of(tag), 0) if tag.kind == Kind.TYPE_TAG else 0
                 pointee = btf.resolve(mt.type)
                 if btf.type_by_id(pointee).kind in (Kind.STRUCT, Kind.UNION):
-                    return Landing(Walk.PTR, pointee, flags | tag_flags)
+                    return Landing(Walk.PTR, pointee, flags | tag_flags, m.name)
             if off + size > mend and not flags & TypeFlag.PTR_UNTRUSTED:
                 raise env.reject("btf_member_end", member=m.name, mend=mend, name=tname, off=off, size=size)
             return Landing(Walk.SCALAR)
@@ -188,5 +237,5 @@ def _walk(env: Env, btf: Btf, tid: int, off: int, size: int) -> Landing:
         tid, off = nested
 
 
-__all__ = ["Landing", "Walk", "btf_struct_access", "check_ptr_to_btf_access", "is_alloc", "is_trusted_reg",
-           "type_name"]
+__all__ = ["SAFE_MEMBERS", "Landing", "Trust", "Walk", "btf_struct_access", "check_ptr_to_btf_access", "is_alloc",
+           "is_trusted_reg", "type_name", "walked_flags"]

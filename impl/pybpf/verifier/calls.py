@@ -13,6 +13,7 @@ from pybpf.verifier.backtrack import mark_chain_precision
 from pybpf.verifier.callbacks import callback_exit, push_callback_call
 from pybpf.verifier.env import Env
 from pybpf.verifier.fields import check_map_value_fields
+from pybpf.verifier.globalfunc import check_global_call
 from pybpf.verifier.helper_protos import (
     MEM_ARGS,
     NULLABLE,
@@ -29,6 +30,7 @@ from pybpf.verifier.locks import check_call_while_locked, is_spin_lock_holder
 from pybpf.verifier.mem import (
     READ,
     WRITE,
+    check_map_access_type,
     check_mem_access,
     check_packet_access,
     map_value_access,
@@ -145,6 +147,7 @@ def _check_mem_arg(env: Env, regno: int, reg: RegState, size: int, access: str, 
         check_packet_access(env, regno, reg, 0, size)
         return
     if base == RegType.PTR_TO_MAP_VALUE:
+        check_map_access_type(env, reg, reg.off, size, access)
         map_value_access(env, regno, reg, reg.off, size, reg.map.value_size if reg.map else 0)
         check_map_value_fields(env, regno, reg, reg.off, size, helper=True)
         return
@@ -332,6 +335,9 @@ def check_func_call(env: Env, ins: Insn) -> int:
     if st.curframe + 1 >= MAX_CALL_FRAMES:
         raise env.reject("call_stack_too_deep", n=st.curframe + 2)
     target = env.insn_idx + ins.imm + 1
+    fn = env.globals.get(target)
+    if fn is not None:
+        return check_global_call(env, fn, _check_mem_arg)
     caller = st.cur
     callee = FuncState(frameno=st.curframe + 1, callsite=env.insn_idx, subprogno=target)
     callee.init_regs()

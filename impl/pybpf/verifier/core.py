@@ -19,6 +19,7 @@ from pybpf.verifier.bounds import S64_MAX, S64_MIN
 from pybpf.verifier.callbacks import ld_imm64_func
 from pybpf.verifier.calls import check_func_call, check_helper_call, prepare_func_exit
 from pybpf.verifier.env import BPF_COMPLEXITY_LIMIT_INSNS, DEADLINE_CHECK_INSNS, Env, StackElem, VerifierTimeout
+from pybpf.verifier.globalfunc import global_entry_state
 from pybpf.verifier.jmp import check_cond_jmp_op, check_may_goto
 from pybpf.verifier.kfuncs import check_kfunc_call
 from pybpf.verifier.locks import check_resource_locked
@@ -61,6 +62,10 @@ def check_return_code(env: Env) -> None:
         ref = env.cur.refs[0]
         env.log.write(f"Unreleased reference id={ref.id} alloc_insn={ref.insn_idx}\n")
         raise env.reject("ref_leak_exit")
+    if env.cur.frames[0].subprogno:  # a global function: any scalar, whatever the program type
+        if r0.type != RegType.SCALAR_VALUE:
+            raise env.reject("global_exit_not_scalar", type=reg_type_str(r0.type))
+        return
     if r0.is_pointer() and env.unpriv:
         raise env.reject("leaks_retval")
     rng = env.info.retval
@@ -186,13 +191,41 @@ def _check_insn(env: Env) -> int | None:
     raise env.reject("unknown_opcode", code=ins.code)
 
 
-def do_check(env: Env) -> None:
+def do_check_subprogs(env: Env) -> None:
+    """After the main program: verify each global function a call reached, until no new one is reached."""
+    again = True
+    while again:
+        again = False
+        for start in sorted(env.globals):
+            if start not in env.called_globals or start in env.verified_globals:
+                continue
+            fn = env.globals[start]
+            _forget_safe_paths(env)
+            env.log.write(f"Validating {fn.name}() func#{fn.subprog}...\n")
+            env.insn_idx = start
+            env.log.clean()
+            do_check(env, global_entry_state(env, fn))
+            _forget_safe_paths(env)
+            env.log.write(f"Func#{fn.subprog} ('{fn.name}') is safe for any args that match its prototype\n")
+            env.verified_globals.add(start)
+            again = True
+
+
+def _forget_safe_paths(env: Env) -> None:
+    """At level 1 the log keeps only a failing path: a verification that succeeded leaves nothing."""
+    if not env.log.level & LOG_LEVEL2:
+        env.log.reset(0)
+
+
+def do_check(env: Env, st: VerifierState | None = None) -> None:
+    """Walk every path from ``env.insn_idx`` (the main program's entry, or ``st``'s for a global function)."""
     log = env.log
-    st = VerifierState()
-    f = FuncState()
-    f.init_regs()
-    f.regs[1].set_ptr(RegType.PTR_TO_CTX)
-    st.frames.append(f)
+    if st is None:
+        st = VerifierState()
+        f = FuncState()
+        f.init_regs()
+        f.regs[1].set_ptr(RegType.PTR_TO_CTX)
+        st.frames.append(f)
     env.cur = st
     do_print_state = True
     popped = False  # the path was just taken from the branch stack ("from X to Y:" at level 2)
@@ -238,7 +271,7 @@ def do_check(env: Env) -> None:
         env.cur.history.append(pc)
         env.prev_insn_idx = pc
         nxt = _check_insn(env)
-        if spec_kind(env, pc) is Kind.CALL_LOCAL:
+        if spec_kind(env, pc) is Kind.CALL_LOCAL and pc + 1 + env.insns[pc].imm not in env.globals:
             do_print_state = True
         elif spec_kind(env, pc) is Kind.EXIT and nxt is not None:
             if log.level & LOG_LEVEL2:

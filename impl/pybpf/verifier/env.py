@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from pybpf.btf.graph import Btf
 from pybpf.errors import PybpfError
@@ -14,6 +15,10 @@ from pybpf.verifier.messages import ERRNO, Rejection, text
 from pybpf.verifier.progtypes import ProgTypeInfo
 from pybpf.verifier.regs import MapDesc, RegState
 from pybpf.verifier.state import InsnAux, VerifierState
+
+if TYPE_CHECKING:
+    from pybpf.verifier.globalfunc import GlobalFunc
+    from pybpf.verifier.tracing import TraceTarget
 
 BPF_COMPLEXITY_LIMIT_INSNS = 1_000_000
 DEADLINE_CHECK_INSNS = 4096  # how often do_check looks at the clock: rarely enough to cost nothing
@@ -72,6 +77,11 @@ class Env:
     kernel_btf: Btf | None = None  # where kfunc calls' imm and kernel type ids point (kfuncs.py loads it lazily)
     abi: str = "linux-6.18"  # the kfunc profile (pybpf.abi.profiles)
     attach_btf_id: int = 0  # fentry/fexit: the traced function in kernel BTF
+    expected_attach_type: int = 0  # tracing programs: tp_btf, fentry, fexit or fmod_ret
+    trace: TraceTarget | None = None  # tracing programs: the attach target typing the context
+    globals: dict[int, GlobalFunc] = field(default_factory=dict)  # global subprograms by first insn
+    called_globals: set[int] = field(default_factory=set)  # the ones a call site reached
+    verified_globals: set[int] = field(default_factory=set)
 
     @property
     def allow_ptr_leaks(self) -> bool:

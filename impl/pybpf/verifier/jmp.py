@@ -180,7 +180,8 @@ def check_cond_jmp_op(env: Env, ins: Insn, spec: OpSpec, push) -> int:
             _sync_linked(st, a)
             if x:
                 _sync_linked(st, b)
-    pkt = x and not (d.is_scalar() and s.is_scalar()) and _pkt_compare(env, ins, op, this, other)
+    # try_match_pkt_pointers learns nothing from a 32-bit compare
+    pkt = x and is64 and not (d.is_scalar() and s.is_scalar()) and _pkt_compare(env, ins, op, this, other)
     if op in (JmpOp.JEQ, JmpOp.JNE) and is64 and d.maybe_null() and s.is_const() and s.s.var_off.value == 0:
         # JEQ: the taken side is NULL; JNE: the fall-through side is
         mark_ptr_or_null_regs(other, ins.dst, op == JmpOp.JEQ)

@@ -7,6 +7,7 @@ type's field table, map values and packets through their bounds.
 
 from __future__ import annotations
 
+from pybpf.abi.uapi import MapFlags
 from pybpf.verifier.backtrack import STACK_SHIFT
 from pybpf.verifier.bounds import S64_MIN
 from pybpf.verifier.btf_ptr import check_ptr_to_btf_access
@@ -18,6 +19,8 @@ from pybpf.verifier.regs import BPF_REG_SIZE, PKT_TYPES, RegState, RegType, Type
 from pybpf.verifier.scalar import Scalar
 from pybpf.verifier.stack import MAX_BPF_STACK, SlotType, slot_index
 from pybpf.verifier.state import FuncState
+from pybpf.verifier.tnum import Tnum
+from pybpf.verifier.tracing import check_btf_ctx_access
 
 BPF_MAX_VAR_OFF = 1 << 29
 MAX_PACKET_OFF = 0xFFFF
@@ -207,20 +210,25 @@ def check_stack_read(env: Env, regno: int, reg: RegState, off: int, size: int, d
             regs[dst].mark_unknown()
 
 
-def check_ctx_access(env: Env, regno: int, reg: RegState, off: int, size: int, access: str) -> int:
-    """The program type's context: returns the RegType a read yields (SCALAR_VALUE for data)."""
+def check_ctx_reg(env: Env, regno: int, reg: RegState, off: int, size: int) -> None:
+    """The context pointer must be the one the program got: no offset added to it."""
     if reg.off or reg.s.var_off.mask or reg.s.var_off.value:
         if reg.s.var_off.mask:
             raise env.reject("variable_ctx", var_off=str(reg.s.var_off), off=off, size=size)
         raise env.reject("modified_ctx", reg=regno, off=reg.off)
+
+
+def check_ctx_access(env: Env, regno: int, reg: RegState, off: int, size: int, access: str) -> int:
+    """The program type's context: returns the RegType a read yields (SCALAR_VALUE for data)."""
+    check_ctx_reg(env, regno, reg, off, size)
     info = env.info
-    ok, ptr = _ctx_ok(info, off, size, access)
+    ok, ptr = _ctx_ok(info, off, size, access, env.unpriv)
     if not ok:
         raise env.reject("ctx_access", off=off, size=size)
     return ptr
 
 
-def _ctx_ok(info, off: int, size: int, access: str) -> tuple[bool, int]:
+def _ctx_ok(info, off: int, size: int, access: str, unpriv: bool) -> tuple[bool, int]:
     if off < 0 or off >= info.ctx_size or off % size:
         return False, 0
     if info.fields is None:  # pt_regs-like: any aligned read
@@ -232,8 +240,8 @@ def _ctx_ok(info, off: int, size: int, access: str) -> tuple[bool, int]:
     if f.name.startswith("cb["):
         return off + size <= 68 and (access == READ or size <= 8), RegType.SCALAR_VALUE
     if access == WRITE:
-        return f.write and size == f.size, RegType.SCALAR_VALUE
-    if not f.read:
+        return f.write and not (unpriv and f.write_cap_bpf) and size == f.size, RegType.SCALAR_VALUE
+    if not f.read or (unpriv and f.read_cap_bpf):
         return False, 0
     if not f.narrow:
         return size == f.size, f.ptr
@@ -255,7 +263,8 @@ def check_mem_access(env: Env, regno: int, off: int, size: int, access: str, val
     base = t & 0xFF
     if base == RegType.PTR_TO_STACK and not (t & TypeFlag.PTR_MAYBE_NULL):
         full = reg.off + off
-        if not reg.s.var_off.mask and (full + reg.s.var_off.value) % size:
+        # strict for the stack whatever the program's flags: every possible address must be size-aligned
+        if not reg.s.var_off.add(Tnum.const(full)).is_aligned(size):
             raise env.reject("misaligned", desc="stack ", var_off=_tnum_text(reg), off=reg.off, ioff=off, size=size)
         stack_bounds(env, regno, reg, full, size, access)
         if access == WRITE:
@@ -268,6 +277,11 @@ def check_mem_access(env: Env, regno: int, off: int, size: int, access: str, val
     if t == RegType.PTR_TO_CTX:
         if access == WRITE and value_regno >= 0 and regs[value_regno].is_pointer() and not env.allow_ptr_leaks:
             raise env.reject("leaks_addr", reg=value_regno, what="ctx")
+        if env.info.btf_ctx:
+            check_ctx_reg(env, regno, reg, off, size)
+            check_btf_ctx_access(env, off, size, access, value_regno)
+            _coerce(env, value_regno, size, sign_ext)
+            return
         ptr = check_ctx_access(env, regno, reg, off, size, access)
         if access == READ:
             dst = regs[value_regno]
@@ -283,6 +297,7 @@ def check_mem_access(env: Env, regno: int, off: int, size: int, access: str, val
         if access == WRITE and value_regno >= 0 and regs[value_regno].is_pointer() and not env.allow_ptr_leaks:
             raise env.reject("leaks_addr", reg=value_regno, what="map")
         vs = reg.map.value_size if reg.map else 0
+        check_map_access_type(env, reg, reg.off + off, size, access)
         map_value_access(env, regno, reg, reg.off + off, size, vs)
         kptr = check_map_value_fields(env, regno, reg, reg.off + off, size)
         if kptr is not None:
@@ -332,6 +347,16 @@ def _coerce(env: Env, regno: int, size: int, sign_ext: bool) -> None:
     r = env.regs()[regno]
     if r.type == RegType.SCALAR_VALUE:
         r.s = r.s.coerce_sx(size) if sign_ext else r.s.coerce(size)
+
+
+def check_map_access_type(env: Env, reg: RegState, off: int, size: int, access: str) -> None:
+    """A map the program may only read (BPF_F_RDONLY_PROG, as .rodata is) or only write."""
+    m = reg.map
+    flags = m.flags if m is not None else 0
+    if access == WRITE and flags & MapFlags.RDONLY_PROG:
+        raise env.reject("map_access_forbidden", what="write into", vs=m.value_size, off=off, size=size)
+    if access == READ and flags & MapFlags.WRONLY_PROG:
+        raise env.reject("map_access_forbidden", what="read from", vs=m.value_size, off=off, size=size)
 
 
 def map_value_access(env: Env, regno: int, reg: RegState, off: int, size: int, vs: int) -> None:

@@ -121,6 +121,10 @@ MSG: dict[str, str] = {
     "unlock_without_lock": "{what}_unlock without taking a lock",
     "unlock_different": "{what}_unlock of different lock",
     "call_while_locked": "function calls are not allowed while holding a lock",
+    "map_access_forbidden": "{what} map forbidden, value_size={vs} off={off} size={size}",
+    "global_call_locked": "use static function instead",  # after "global function calls ... holding a lock,"
+    "global_call_args": "Caller passes invalid args into func#{n} ('{name}')",
+    "global_exit_not_scalar": "At subprogram exit the register R0 is not a scalar value ({type})",
     "locked_region": "{prefix} cannot be used inside bpf_spin_lock-ed region",
     # special fields of map values (fields.py); {field} is btf_field_type_name
     "field_direct": "{field} cannot be accessed directly by load/store",
@@ -191,6 +195,18 @@ MSG: dict[str, str] = {
     "btf_member_end": "access beyond the end of member {member} (mend:{mend}) in struct {name} with off {off} "
                       "size {size}",
     "btf_no_field": "struct {name} doesn't have field at offset {off}",
+    # tracing programs: the attach target and the BTF-typed context (tracing.py)
+    "trace_no_btf_id": "Tracing programs must provide btf_id",
+    "trace_bad_id": "attach_btf_id {id} is invalid",
+    "trace_not_typedef": "attach_btf_id {id} is not a typedef",
+    "trace_not_func": "attach_btf_id {id} is not a function",
+    "trace_bad_name": "attach_btf_id {id} points to wrong type name {name}",
+    "trace_off8": "func '{func}' offset {off} is not multiple of 8",
+    "trace_no_arg": "func '{func}' doesn't have {n}-th argument",
+    "trace_size8": "func '{func}' size {size} must be 8",
+    "trace_not_ptr": "func '{func}' arg{arg} '{name}' has type {kind}. Only pointer access is allowed",
+    "trace_not_struct": "func '{func}' arg{arg} type {kind} is not a struct",
+    "trace_arg_btf": "func '{func}' arg{arg} has btf_id {id} type {kind} '{name}'",
 }
 
 # errno of each rejection (EACCES unless listed)
@@ -210,7 +226,9 @@ ERRNO: dict[str, int] = {
     "callback_map": 524, "callback_retval": E.EINVAL, "return_stack_ptr": E.EINVAL,
     "lock_var_off": E.EINVAL, "lock_map_no_btf": E.EINVAL, "lock_no_field": E.EINVAL, "lock_wrong_off": E.EINVAL,
     "lock_two": E.EINVAL, "unlock_without_lock": E.EINVAL, "unlock_different": E.EINVAL,
-    "call_while_locked": E.EINVAL, "locked_region": E.EINVAL, "map_prog_lock": E.EINVAL, "map_prog_graph": E.EINVAL,
+    "call_while_locked": E.EINVAL, "global_call_locked": E.EINVAL, "global_call_args": E.EINVAL,
+    "global_exit_not_scalar": E.EINVAL,
+    "locked_region": E.EINVAL, "map_prog_lock": E.EINVAL, "map_prog_graph": E.EINVAL,
     "map_prog_field": E.EINVAL, "kptr_bad_type": E.EINVAL, "kptr_map_no_btf": E.EINVAL,
     "kptr_xchg_var_off": E.EINVAL, "kptr_none": E.EINVAL,
     "kfunc_not_func": E.EINVAL, "kfunc_not_eliminated": E.EINVAL, "kfunc_not_scalar": E.EINVAL,
@@ -223,6 +241,8 @@ ERRNO: dict[str, int] = {
     "refcounted_kind": E.EINVAL, "no_refcount": E.EINVAL, "obj_new_range": E.EINVAL, "obj_new_btf": E.EINVAL,
     "obj_new_struct": E.EINVAL, "percpu_size": E.EINVAL, "percpu_scalars": E.EINVAL, "percpu_special": E.EINVAL,
     "btf_not_struct": E.EINVAL, "btf_no_field": E.EINVAL,
+    "trace_no_btf_id": E.EINVAL, "trace_bad_id": E.EINVAL, "trace_not_typedef": E.EINVAL,
+    "trace_not_func": E.EINVAL, "trace_bad_name": E.EINVAL,
 }  # fmt: skip
 
 

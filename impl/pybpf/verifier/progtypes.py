@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pybpf.abi.uapi import ProgType
 from pybpf.verifier.regs import RegType
@@ -19,6 +19,8 @@ class CtxField:
     write: bool = False
     narrow: bool = True  # reads of 1, 2 or 4 bytes inside a 4-byte field allowed
     ptr: int = RegType.SCALAR_VALUE  # what a full-size read yields
+    read_cap_bpf: bool = False  # a read needs CAP_BPF (bpf_token_capable)
+    write_cap_bpf: bool = False  # a write needs CAP_BPF
 
 
 def _skb_fields(*, tc: bool) -> tuple[CtxField, ...]:
@@ -49,6 +51,23 @@ def _skb_fields(*, tc: bool) -> tuple[CtxField, ...]:
     return tuple(f)
 
 
+def _cg_skb_fields() -> tuple[CtxField, ...]:
+    """struct __sk_buff for cgroup_skb: the socket filter's view, plus packet pointers and socket fields.
+
+    data/data_end and writing tstamp need CAP_BPF; the socket tuple, tstamp and hwtstamp may be read.
+    """
+    changes = {
+        "mark": {"write": True}, "priority": {"write": True},
+        "data": {"read": True, "read_cap_bpf": True}, "data_end": {"read": True, "read_cap_bpf": True},
+        "tstamp": {"read": True, "write": True, "write_cap_bpf": True}, "hwtstamp": {"read": True},
+        **{n: {"read": True} for n in ("family", "remote_port", "local_port")},
+        # the addresses are read whole only (checked on Linux 6.18)
+        **{n: {"read": True, "narrow": False} for n in ("remote_ip4", "local_ip4")},
+        **{f"{n}[{i}]": {"read": True, "narrow": False} for n in ("remote_ip6", "local_ip6") for i in range(4)},
+    }
+    return tuple(replace(f, **changes.get(f.name, {})) for f in _skb_fields(tc=False))
+
+
 _XDP_FIELDS = (
     CtxField("data", 0, 4, narrow=False, ptr=RegType.PTR_TO_PACKET),
     CtxField("data_end", 4, 4, narrow=False, ptr=RegType.PTR_TO_PACKET_END),
@@ -68,6 +87,7 @@ class ProgTypeInfo:
     ld_abs: bool = False
     ctx_min: int = 0  # fields None: the lowest offset a load may start at
     ctx_write: bool = False  # fields None: stores allowed too (syscall programs' ctx is plain memory)
+    btf_ctx: bool = False  # the ctx is the attach target's arguments, typed by kernel BTF (tracing.py)
 
 
 def _perf_event_fields() -> tuple[CtxField, ...]:
@@ -85,12 +105,14 @@ PROG_TYPES: dict[int, ProgTypeInfo] = {
     ProgType.SCHED_CLS: ProgTypeInfo("sched_cls", 192, _skb_fields(tc=True), None, pkt_write=True, ld_abs=True),
     ProgType.SCHED_ACT: ProgTypeInfo("sched_act", 192, _skb_fields(tc=True), None, pkt_write=True, ld_abs=True),
     ProgType.XDP: ProgTypeInfo("xdp", 24, _XDP_FIELDS, None, pkt_write=True),
-    ProgType.CGROUP_SKB: ProgTypeInfo("cgroup_skb", 192, _skb_fields(tc=False), (0, 1), ld_abs=True),
+    ProgType.CGROUP_SKB: ProgTypeInfo("cgroup_skb", 192, _cg_skb_fields(), (0, 1), ld_abs=True),
     ProgType.KPROBE: ProgTypeInfo("kprobe", 168, None, None),
     ProgType.TRACEPOINT: ProgTypeInfo("tracepoint", PERF_MAX_TRACE_SIZE, None, None, ctx_min=8),
     ProgType.PERF_EVENT: ProgTypeInfo("perf_event", 184, _perf_event_fields(), None),
     ProgType.RAW_TRACEPOINT: ProgTypeInfo("raw_tracepoint", 8 * MAX_BPF_FUNC_ARGS, None, None),
     ProgType.SYSCALL: ProgTypeInfo("syscall", U16_MAX, None, None, ctx_write=True),
+    # retval per attach type: tracing.RETVAL
+    ProgType.TRACING: ProgTypeInfo("tracing", 8 * MAX_BPF_FUNC_ARGS, None, None, btf_ctx=True),
 }
 
 

@@ -7,7 +7,6 @@
 ## pybpf: accept
 ## pybpf_error: 
 ## finding: pybpf accepts, kernel rejects: misaligned stack access off N+N+N size N
-## known: the kernel checks the alignment of every stack access strictly, variable offsets included (the tnum of reg->var_off + off must be size-aligned); pybpf's verifier does not refuse a misaligned stack access whose offset is variable, nor a fixed one reached through the forked [-1, 0] & 1 case. Reported to the lead.
 ## origin: pybpf fuzz --seed 1, program 3081 (seed 4294970377)
 call 7
 mov %r6, %r0

@@ -7,7 +7,6 @@
 ## pybpf: accept
 ## pybpf_error: 
 ## finding: pybpf accepts, kernel rejects: misaligned stack access off (N; N)+N+N size N
-## known: the kernel checks the alignment of every stack access strictly, variable offsets included (the tnum of reg->var_off + off must be size-aligned); pybpf's verifier accepts var_off=(0x0; 0x1). Reported to the lead.
 ## origin: pybpf fuzz --seed 1, program 32 (seed 4294967328)
 call 7
 mov %r6, %r0

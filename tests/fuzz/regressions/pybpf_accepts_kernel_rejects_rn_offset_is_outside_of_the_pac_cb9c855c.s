@@ -7,7 +7,6 @@
 ## pybpf: accept
 ## pybpf_error: 
 ## finding: pybpf accepts, kernel rejects: RN offset is outside of the packet
-## known: the kernel learns a packet range only from 64-bit (BPF_JMP) comparisons of packet pointers, never from BPF_JMP32 ones; pybpf's verifier refines the range on jmp32 too. Reported to the lead.
 ## origin: pybpf fuzz --seed 1, program 115 (seed 4294967411)
 mov %r9, %r1
 ldxw %r2, [%r9]

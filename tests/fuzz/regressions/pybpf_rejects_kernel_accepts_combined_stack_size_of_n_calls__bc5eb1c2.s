@@ -8,7 +8,6 @@
 ## pybpf: reject
 ## pybpf_error: combined stack size of 2 calls is 528. Too large
 ## finding: pybpf rejects, kernel accepts: combined stack size of N calls is N. Too large
-## known: kprobe (a tracing type) gets a private stack on x86-64 since Linux 6.13, so the kernel does not refuse a combined depth above 512 there (sched_cls with the same body is refused by both); pybpf applies the 512-byte limit to every program type. Reported to the lead.
 ## origin: pybpf fuzz --seed 1, program 1621 (seed 4294968917)
 mov %r2, %r10
 add %r2, -512

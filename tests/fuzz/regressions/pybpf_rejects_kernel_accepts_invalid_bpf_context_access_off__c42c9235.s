@@ -7,7 +7,6 @@
 ## pybpf: reject
 ## pybpf_error: invalid bpf_context access off=76 size=4
 ## finding: pybpf rejects, kernel accepts: invalid bpf_context access off=N size=N
-## known: cgroup_skb programs loaded with CAP_BPF/CAP_PERFMON may read __sk_buff data and data_end (and more fields); pybpf's context table for cgroup_skb allows only the socket-filter fields. Reported to the lead.
 ## origin: pybpf fuzz --seed 1, program 206 (seed 4294967502)
 mov %r9, %r1
 ldxw %r2, [%r9+76]

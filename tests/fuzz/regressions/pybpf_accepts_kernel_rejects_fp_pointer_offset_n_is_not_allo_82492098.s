@@ -1,0 +1,20 @@
+## name: fuzz_38486
+## prog_type: sched_cls
+## features: scalar
+## kernel: reject
+## kernel_errno: 22
+## kernel_error: fp pointer offset -900368429 is not allowed
+## pybpf: accept
+## pybpf_error: 
+## finding: pybpf accepts, kernel rejects: fp pointer offset N is not allowed
+## known: r6 = r0 - K is linked to r0 with a delta (the kernel logs id=1-900368429); on the fall-through of jlt r6, -1 both verifiers know r6 = -1, yet Linux 6.18 refuses fp + r6 with the offset -K, the delta, where pybpf adds -1 and accepts. The kernel's exact path is not yet pinned down. Reported to the lead.
+## origin: pybpf fuzz --seed 0, program 38486 (seed 38486)
+call 7
+mov %r6, %r0
+sub %r6, 0x35aa882d
+jlt %r6, -1, +1
+ja +1
+exit
+mov %r2, %r10
+add %r2, %r6
+exit
