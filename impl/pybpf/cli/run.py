@@ -1,4 +1,5 @@
-"""``pybpf run OBJ --prog P [--tier interp|pyjit|jit] [--arch A] [--data FILE|--ctx FILE] [--repeat N]``.
+"""``pybpf run OBJ --prog P [--tier interp|pyjit|jit] [--arch A] [--jit-exec emulate|native]
+[--data FILE|--ctx FILE] [--repeat N]``.
 
 Loads the object into pybpf's runtime (as ``pybpf load --target pybpf``) and
 has pybpf's verifier judge the program: a refused one does not run (its reason,
@@ -16,7 +17,7 @@ import argparse
 import sys
 
 from pybpf.errors import DataFileError, InputError, VmFault
-from pybpf.jit.tiers import ARCHES, Tier, executor_factory, host_arch
+from pybpf.jit.tiers import ARCHES, JitExec, Tier, executor_factory, host_arch, native_factory
 from pybpf.vm.interp import DEFAULT_BUDGET
 
 EXIT_OK, EXIT_FAULT, EXIT_USAGE = 0, 1, 2
@@ -34,6 +35,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "jit: our machine-code back-end for --arch, run under unicorn (default: interp)")
     parser.add_argument("--arch", choices=ARCHES, default=None,
                         help=f"the back-end of --tier jit (default: this host's, {host_arch()})")
+    parser.add_argument("--jit-exec", choices=[e.value for e in JitExec], default=JitExec.EMULATE.value,
+                        help="with --tier jit: emulate (under unicorn, every access checked; default) or native "
+                             "(x86_64 code on this CPU through W^X pages, only for a program pybpf's verifier "
+                             "accepted, and without maps)")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--data", metavar="FILE", help="the packet (raw bytes) the program runs on")
     source.add_argument("--ctx", metavar="FILE", help="the context (raw bytes) the program gets in r1")
@@ -55,7 +60,7 @@ def _read(path: str | None, what: str) -> bytes | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pybpf.api import judge, open_object
+    from pybpf.api import ACCEPTED, judge, open_object
     from pybpf.runtime.instantiate import instantiate
     from pybpf.runtime.runtime import Runtime
 
@@ -65,20 +70,27 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--budget must be at least 1, not {args.budget}")
     if args.arch is not None and args.tier != Tier.JIT:
         raise InputError(f"--arch {args.arch} needs --tier jit (the {args.tier} tier runs no machine code)")
+    native = args.jit_exec == JitExec.NATIVE
+    if native and (args.tier != Tier.JIT or args.arch not in (None, "x86_64")):
+        raise InputError("--jit-exec native needs --tier jit on the x86_64 back-end")
     data, ctx = _read(args.data, "packet") or b"", _read(args.ctx, "context")
     opened = open_object(args.object)
     _check_program(opened.programs, args.prog, args.object)
-    factory = executor_factory(args.tier, args.arch, count_insns=True)
+    name = next(n for n, p in opened.programs.items() if args.prog in (n, p.section))
+    judged = judge(opened.object, opened.programs[name])
+    if not judged.runnable:  # as the kernel, the runtime runs only what its verifier accepted
+        print(f"pybpf: {args.object}: program '{name}' {judged.verdict}", file=sys.stderr)
+        return EXIT_FAULT
+    if native:
+        factory = native_factory(verified=judged.verdict == ACCEPTED, count_insns=True)
+    else:
+        factory = executor_factory(args.tier, args.arch, count_insns=True)
     runtime = Runtime(executor=factory, budget=args.budget)
     with instantiate(opened.object, programs=[args.prog], runtime=runtime) as inst:
         prog = next(p for p in inst.programs.values() if args.prog in (p.name, p.section))
         if not prog.ok:
             raise InputError(f"program '{prog.name}' cannot run on the {_tier_name(args)} tier: {prog.message}",
                              file=args.object)
-        judged = judge(opened.object, opened.programs[prog.name])
-        if not judged.runnable:  # as the kernel, the runtime runs only what its verifier accepted
-            print(f"pybpf: {args.object}: program '{prog.name}' {judged.verdict}", file=sys.stderr)
-            return EXIT_FAULT
         try:
             result = prog.run(data, ctx, args.repeat)
         except VmFault as fault:
@@ -97,7 +109,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _tier_name(args: argparse.Namespace) -> str:
-    return f"jit ({args.arch or host_arch()})" if args.tier == Tier.JIT else args.tier
+    if args.tier != Tier.JIT:
+        return args.tier
+    return "jit (x86_64, native)" if args.jit_exec == JitExec.NATIVE else f"jit ({args.arch or host_arch()})"
 
 
 def _check_program(programs: dict, name: str, path: str) -> None:

@@ -87,6 +87,54 @@ class EmulatedExecutor:
         return self.program.run(memory, args)
 
 
+class JitExec(StrEnum):
+    EMULATE = "emulate"  # under unicorn: every access checked against the runtime's regions
+    NATIVE = "native"  # x86_64 code on this CPU: nothing checks it, so only for verified programs
+
+
+def _no_guest_memory(pc: int, first: Insn, second: Insn) -> int:
+    raise InputError("a program that refers to maps cannot run natively: its maps live in pybpf's guest memory, "
+                     "which native code cannot address (use --jit-exec emulate)")
+
+
+class NativeExecutor:
+    """``NativeProgram`` behind the interpreter's constructor and ``run``, for a program a verifier accepted.
+
+    The factory is only made for such a program (``trusted``); maps, whose addresses are guest addresses,
+    are refused when the program is compiled.
+    """
+
+    def __init__(self, insns: Sequence[Insn], *, helpers: HelperTable | None = None, budget: int = DEFAULT_BUDGET,
+                 resolve_imm64: ImmResolver | None = None, resolve_kfunc: KfuncResolver | None = None,
+                 count_insns: bool = False):  # fmt: skip
+        from pybpf.jit.common.native import NativeProgram
+
+        self.insns = list(insns)
+        self.program = NativeProgram(backend_for("x86_64"), self.insns, helpers=helpers, trusted=True,
+                                     resolve_imm64=_no_guest_memory, resolve_kfunc=resolve_kfunc,
+                                     count_insns=count_insns)  # fmt: skip
+
+    def run(self, memory: Memory, args: Sequence[int] = ()) -> Outcome:
+        return self.program.run(memory, args)
+
+
+def native_factory(*, verified: bool, count_insns: bool = False) -> ExecutorFactory:
+    """The executor of ``--jit-exec native``; ``verified`` says a verifier accepted the program (else refused)."""
+    from pybpf.jit.common.native import native_unavailable
+
+    if not verified:
+        raise InputError("native execution runs unchecked machine code: only a program pybpf's verifier "
+                         "accepted may run natively")
+    why = native_unavailable(backend_for("x86_64"))
+    if why is not None:
+        raise InputError(why)
+
+    def make(insns: Sequence[Insn], **kwargs) -> Executor:
+        return NativeExecutor(insns, count_insns=count_insns, **kwargs)
+
+    return make
+
+
 def executor_factory(tier: Tier | str, arch: str | None = None, *, count_insns: bool = False) -> ExecutorFactory:
     """What ``Runtime(executor=...)`` takes for ``tier`` (``arch``: the JIT's back-end, default the host's;
     ``count_insns``: machine code counts BPF instructions too, as the other tiers always do)."""
@@ -112,5 +160,5 @@ def executor_factory(tier: Tier | str, arch: str | None = None, *, count_insns: 
     return make
 
 
-__all__ = ["ARCHES", "EmulatedExecutor", "Executor", "ExecutorFactory", "Tier", "backend_for", "executor_factory",
-           "host_arch", "missing_jit_modules"]
+__all__ = ["ARCHES", "EmulatedExecutor", "Executor", "ExecutorFactory", "JitExec", "NativeExecutor", "Tier",
+           "backend_for", "executor_factory", "host_arch", "missing_jit_modules", "native_factory"]
