@@ -18,10 +18,9 @@ CORPUS = REPO / "conformance" / "tests"
 
 
 def _suites() -> list[Path]:
-    found = [p for p in (PUBLIC, CORPUS) if p.is_dir()]
-    if not found:
-        pytest.skip(f"no conformance corpus at {PUBLIC} or {CORPUS}")
-    return found
+    if not PUBLIC.is_dir():  # the counts below are the public suite's; it sits beside the checkout, not in it
+        pytest.skip(f"the public bpf_conformance suite is not at {PUBLIC}")
+    return [p for p in (PUBLIC, CORPUS) if p.is_dir()]
 
 
 def _target(name: str):

@@ -1,7 +1,7 @@
 """bpf_spin_lock across threads: two Python threads run programs on one map value, as two CPUs would.
 
-Under the lock, no increment is lost (final == 2 * runs * ROUNDS) and the lock was
-found held by the other thread at least once (``SpinLocks.contended``).  Without it,
+Under the lock, no increment is lost (final == 2 * runs * ROUNDS), and a run waits
+while the lock is held elsewhere (``SpinLocks.contended``).  Without it,
 updates are lost when the threads switch between a load and its store, as on a real
 SMP machine; the interpreter runs straight-line code without switching, so the racy
 program puts a helper call between the two.
@@ -72,8 +72,26 @@ def test_two_threads_under_the_lock_lose_nothing(counter_obj) -> None:
     with instantiate(counter_obj.object) as inst:
         assert _run_in_threads(inst, "locked_add") == []
         assert _field(inst, 4) == 2 * RUNS * ROUNDS
+        assert inst.runtime.env.locks.acquisitions == 2 * RUNS * ROUNDS
+
+
+def test_a_run_waits_for_the_lock_another_holds(counter_obj) -> None:
+    """Exclusion shown without relying on the scheduler: while the lock is held elsewhere, a run that
+    takes it stops before its first increment, and goes on once the lock is let go."""
+    with instantiate(counter_obj.object) as inst:
+        prog = inst.programs["locked_add"]
+        prog.run(bytes(64))  # the value's lock now has an address in the lock table
         locks = inst.runtime.env.locks
-        assert locks.acquisitions == 2 * RUNS * ROUNDS
+        (addr,) = locks._locks
+        before = _field(inst, 4)
+        with locks.holding(inst.runtime.memory, addr):
+            runner = threading.Thread(target=prog.run, args=(bytes(64),))
+            runner.start()
+            runner.join(timeout=0.5)
+            assert runner.is_alive() and _field(inst, 4) == before
+        runner.join(timeout=30)
+        assert not runner.is_alive()
+        assert _field(inst, 4) == before + ROUNDS
         assert locks.contended >= 1
 
 

@@ -7,11 +7,12 @@ unsafe) is shared with the fuzzer: ``pybpf.harness.fuzz.execute``.
 from __future__ import annotations
 
 from _corpus import Program
-from pybpf.abi.uapi import ProgType
+from pybpf.abi.uapi import MapType, ProgType
 from pybpf.harness.fuzz.execute import CTX_SIZES, UPDATABLE, run_outcome
 from pybpf.harness.fuzz.execute import safety_fault as _fault_kind
 from pybpf.harness.fuzz.inputs import Inputs
 from pybpf.harness.fuzz.oracles import missing_helpers
+from pybpf.runtime.maps.registry import MAP_IMPLS
 from pybpf.vm.interp import Outcome
 
 __all__ = ["CTX_SIZES", "NO_RUNTIME_MODEL", "UPDATABLE", "Inputs", "run_once", "safety_fault", "skip_reason"]
@@ -29,6 +30,9 @@ def skip_reason(prog: Program) -> str | None:
         return NO_RUNTIME_MODEL[prog.name]
     if prog.prog_type not in CTX_SIZES:
         return f"the runtime builds no context for program type {ProgType(prog.prog_type).name}"
+    lacking = sorted({MapType(m.map_type).name for m in prog.maps if m.map_type not in MAP_IMPLS})
+    if lacking:
+        return f"uses map type(s) the runtime lacks: {', '.join(lacking)}"
     return missing_helpers(prog.insns)
 
 

@@ -50,6 +50,8 @@ class ExecEnv:
     rng: random.Random
     locks: SpinLocks
     atomics: threading.Lock = field(default_factory=threading.Lock, repr=False)  # exchanges helpers do at once
+    trace: list[str] = field(default_factory=list)  # bpf_trace_printk's lines, as trace_pipe would show them
+    signals: list[tuple[int, bool]] = field(default_factory=list)  # (signal, thread only) bpf_send_signal recorded
     _local: threading.local = field(default_factory=threading.local, repr=False)
 
     @property

@@ -14,7 +14,7 @@ from functools import partial
 
 from pybpf.isa.helper_names import HELPER_NAMES
 from pybpf.runtime.context import ExecEnv
-from pybpf.runtime.helpers import control, kptr, maps, ringbuf, spinlock, system
+from pybpf.runtime.helpers import control, kptr, maps, packet, ringbuf, spinlock, system, task, trace
 from pybpf.vm.helpers import HelperTable
 
 
@@ -52,6 +52,31 @@ RUNTIME_HELPERS: tuple[RuntimeHelper, ...] = (
     RuntimeHelper("bpf_for_each_map_elem", control.for_each_map_elem, 4),
     RuntimeHelper("bpf_loop", control.loop, 4),
     RuntimeHelper("bpf_kptr_xchg", kptr.kptr_xchg, 2),
+    RuntimeHelper("bpf_probe_read", trace.probe_read, 3),
+    RuntimeHelper("bpf_trace_printk", trace.trace_printk, 2),
+    RuntimeHelper("bpf_probe_read_kernel", trace.probe_read_kernel, 3),
+    RuntimeHelper("bpf_probe_read_kernel_str", trace.probe_read_kernel_str, 3),
+    RuntimeHelper("bpf_perf_event_output", trace.perf_event_output, 5),
+    RuntimeHelper("bpf_get_stackid", trace.get_stackid, 3),
+    RuntimeHelper("bpf_get_stack", trace.get_stack, 4),
+    RuntimeHelper("bpf_get_current_uid_gid", task.get_current_uid_gid, 0),
+    RuntimeHelper("bpf_get_current_comm", task.get_current_comm, 2),
+    RuntimeHelper("bpf_get_numa_node_id", task.get_numa_node_id, 0),
+    RuntimeHelper("bpf_get_current_cgroup_id", task.get_current_cgroup_id, 0),
+    RuntimeHelper("bpf_jiffies64", task.jiffies64, 0),
+    RuntimeHelper("bpf_ktime_get_coarse_ns", task.ktime_get_coarse_ns, 0),
+    RuntimeHelper("bpf_send_signal", task.send_signal, 1),
+    RuntimeHelper("bpf_send_signal_thread", task.send_signal_thread, 1),
+    RuntimeHelper("bpf_get_attach_cookie", task.get_attach_cookie, 1),
+    RuntimeHelper("bpf_skb_store_bytes", packet.skb_store_bytes, 5),
+    RuntimeHelper("bpf_l3_csum_replace", packet.l3_csum_replace, 5),
+    RuntimeHelper("bpf_redirect", packet.redirect, 2),
+    RuntimeHelper("bpf_skb_load_bytes", packet.skb_load_bytes, 4),
+    RuntimeHelper("bpf_csum_diff", packet.csum_diff, 5),
+    RuntimeHelper("bpf_xdp_adjust_head", packet.xdp_adjust_head, 2),
+    RuntimeHelper("bpf_redirect_map", packet.redirect_map, 3),
+    RuntimeHelper("bpf_xdp_adjust_meta", packet.xdp_adjust_meta, 2),
+    RuntimeHelper("bpf_skb_load_bytes_relative", packet.skb_load_bytes_relative, 5),
 )
 
 
