@@ -340,15 +340,7 @@ def test_a_values_list_is_drained_under_its_lock(btf) -> None:
 
 
 # bpf_kptr_xchg(&slot, new object) then bpf_kptr_xchg(&slot, NULL): 0 comes back first, then the object
-XCHG = """
-    stw [%r10-4], 0
-    lddw %r1, {slot}, map_fd
-    mov %r2, %r10
-    add %r2, -4
-    call 1
-    jeq %r0, 0, fail
-    mov %r6, %r0
-    mov %r1, {foo}
+XCHG = LOOKUP.replace("{m}", "{slot}") + """    mov %r1, {foo}
     mov %r2, 0
     call kfunc {bpf_obj_new_impl}
     jeq %r0, 0, fail
