@@ -57,6 +57,9 @@ from pybpf.vm.memory import Region, RegionKind
 LOADED = "loaded into the runtime"
 _XDP_MD = struct.Struct("<6I")  # data, data_end, data_meta, ingress_ifindex, rx_queue_index, egress_ifindex
 _LOOPBACK_IFINDEX = 1
+# The headroom bpf_xdp_adjust_head/meta may take in a test run: XDP_PACKET_HEADROOM (256) less the
+# struct xdp_frame the kernel keeps at its start (40 bytes), as Linux 6.18 shows.
+_XDP_HEADROOM = 216
 _U32_LIMIT = 1 << 32
 _NEEDS_KERNEL = {RelocKind.KFUNC_CALL: "kfunc call", RelocKind.KSYM: "__ksym variable"}
 
@@ -165,15 +168,18 @@ class InstantiatedProgram:
         memory = self.runtime.memory
         regions: list[Region] = []
         try:
-            packet = memory.add(RegionKind.PACKET, bytearray(data), name="packet")
+            packet = memory.add(RegionKind.PACKET, bytearray(_XDP_HEADROOM) + bytearray(data), name="packet")
             regions.append(packet)
             if packet.end >= _U32_LIMIT:
                 raise VmFault(f"packet at {packet.base:#x}: past 4 GiB, its address no longer fits xdp_md")
-            md = _XDP_MD.pack(packet.base, packet.end, packet.base, _LOOPBACK_IFINDEX, 0, 0)
+            start = packet.base + _XDP_HEADROOM
+            md = _XDP_MD.pack(start, packet.end, start, _LOOPBACK_IFINDEX, 0, 0)
             ctx = memory.add(RegionKind.CTX, bytearray(md), name="xdp_md")
             regions.append(ctx)
             outcome = self.runtime.run(self.program, args=(ctx.base,))
-            return outcome, bytes(packet.data)
+            # the test run gives back data_meta..data_end, which bpf_xdp_adjust_head/meta may have moved
+            _, data_end, data_meta, *_ = _XDP_MD.unpack(ctx.data)
+            return outcome, bytes(packet.data[data_meta - packet.base : data_end - packet.base])
         finally:
             for region in regions:
                 memory.remove(region)

@@ -12,6 +12,8 @@ static long (*const l3_csum_replace)(struct __sk_buff *skb, __u32 offset, __u64 
 				     __u64 size) = (void *)10;
 static long (*const get_numa_node_id)(void) = (void *)42;
 static long (*const xdp_adjust_meta)(struct xdp_md *xdp_md, int delta) = (void *)54;
+static __u64 (*const get_current_cgroup_id)(void) = (void *)80;
+static long (*const send_signal)(__u32 sig) = (void *)109;
 
 struct skb_seen {
 	long load_ok, load_past, load_big_off, load_rel_mac, load_rel_net, load_rel_bad, store_ok, store_past;
@@ -31,7 +33,14 @@ struct xdp_seen {
 	long data_len, meta_len, redirect_ok, redirect_bad;
 };
 
+struct task_seen {
+	__u64 uid_gid, cgroup;
+	long comm_ret, numa, sig_bad;
+	char comm[16], comm_short[4];
+};
+
 struct skb_seen skb_seen = {};
+struct task_seen task_seen = {};
 struct misc_seen misc_seen = {};
 struct xdp_seen xdp_seen = {};
 
@@ -106,6 +115,21 @@ int xdp_helpers(struct xdp_md *xdp)
 	s->redirect_bad = bpf_redirect(1, 1);
 	s->redirect_ok = bpf_redirect(1, 0);
 	return XDP_PASS;
+}
+
+/* a raw tracepoint's test run runs in the calling task: the test process, as the runtime's task is */
+SEC("raw_tp/sys_enter")
+int task_ids(void *ctx)
+{
+	struct task_seen *s = &task_seen;
+
+	s->uid_gid = bpf_get_current_uid_gid();
+	s->cgroup = get_current_cgroup_id();
+	s->comm_ret = bpf_get_current_comm(s->comm, sizeof(s->comm));
+	bpf_get_current_comm(s->comm_short, sizeof(s->comm_short));
+	s->numa = get_numa_node_id();
+	s->sig_bad = send_signal(65); /* no such signal: nothing is sent */
+	return 0;
 }
 
 char _license[] SEC("license") = "GPL";

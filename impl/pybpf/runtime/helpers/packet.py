@@ -5,7 +5,9 @@ The runtime's contexts hold the packet's guest addresses (``pybpf.runtime.skb``,
 ``runtime.instantiate``): an skb helper finds the packet through the
 ``__sk_buff``'s ``data``/``data_end``, an XDP one moves ``data``/``data_meta``
 in the ``xdp_md`` itself.  The packet is all linear; the bytes before ``data``
-in its region are the XDP headroom (none unless the caller left some).
+in its region are the XDP headroom (a test run leaves the kernel's 216 bytes,
+``runtime.instantiate``).  An skb program's packet is taken to start at the MAC
+header, as a tc program's does (a socket filter's starts past it).
 
 Checksums are one's complement sums of the bytes as the program sees them in
 memory; the result is the same in either byte order as long as all operands
@@ -33,8 +35,7 @@ BPF_F_HDR_FIELD_MASK = 0xF
 BPF_F_INGRESS = 1 << 0
 BPF_F_BROADCAST, BPF_F_EXCLUDE_INGRESS = 1 << 3, 1 << 4
 XDP_ACTION_MASK = 0x3  # redirect_map's flags: the action when the slot is empty, in the low bits
-MAX_CSUM_DIFF = 512  # bytes of from + to csum_diff takes (its per-cpu scratch of 128 words)
-MAX_XDP_METALEN = 32
+MAX_XDP_METALEN = 255  # Linux 6.18 (it was 32 before)
 XDP_ABORTED, XDP_REDIRECT = 0, 4
 TC_ACT_SHOT, TC_ACT_REDIRECT = 2, 7
 
@@ -94,14 +95,26 @@ def _fold16(total: int) -> int:
     return total
 
 
+def csum_partial(data: bytes, seed: int) -> int:
+    """The 32-bit one's complement sum of ``data`` (little-endian 64-bit words, the tail zero-padded) and
+    ``seed``, with end-around carries: x86-64's ``csum_partial``."""
+    padded = data.ljust(-(-len(data) // 8) * 8, b"\0")
+    return _fold32(seed + sum(struct.unpack(f"<{len(padded) // 8}Q", padded)))
+
+
 def csum_diff(env: ExecEnv, ctx: HelperContext, r1: int, r2: int, r3: int, r4: int, r5: int) -> int:
-    """The 32-bit one's complement sum of ``seed``, the complement of each word of ``from`` and each of ``to``."""
-    from_size, to_size = r2 & U32, r4 & U32
-    if (from_size | to_size) & 3 or from_size + to_size > MAX_CSUM_DIFF:
-        return -errnos.EINVAL
-    old = struct.unpack(f"<{from_size // 4}I", ctx.memory.read(r1, from_size))
-    new = struct.unpack(f"<{to_size // 4}I", ctx.memory.read(r3, to_size))
-    return _fold32((r5 & U32) + sum(~w & U32 for w in old) + sum(new))
+    """The sum of ``to`` and ``seed`` less that of ``from``, folded to 16 bits (not complemented).  Any sizes
+    will do (Linux 6.18 no longer wants multiples of 4); a size of 0 leaves that buffer out."""
+    old, new = ctx.memory.read(r1, r2 & U32), ctx.memory.read(r3, r4 & U32)
+    total = r5 & U32
+    if old and new:
+        total = _fold32(csum_partial(new, total) + (~csum_partial(old, 0) & U32))
+    elif new:
+        total = csum_partial(new, total)
+    elif old:
+        total = ~csum_partial(old, ~total & U32) & U32
+    total = (total & 0xFFFF) + (total >> 16)
+    return (total & 0xFFFF) + (total >> 16)
 
 
 def _replace(check: int, old: tuple[int, ...], new: tuple[int, ...]) -> int:
@@ -184,7 +197,7 @@ def xdp_adjust_head(env: ExecEnv, ctx: HelperContext, r1: int, r2: int, r3: int,
 
 def xdp_adjust_meta(env: ExecEnv, ctx: HelperContext, r1: int, r2: int, r3: int, r4: int, r5: int) -> int:
     """Move ``data_meta`` by ``delta``: -EINVAL outside [headroom start, data], -EACCES for metadata that is
-    not a multiple of 4 bytes or over 32."""
+    not a multiple of 4 bytes or over 255."""
     start, meta, data, _ = _xdp_packet(ctx.memory, r1)
     delta = (r2 & U32) - ((r2 & 0x80000000) << 1)
     new_meta = meta + delta

@@ -2,8 +2,9 @@
 get_stackid (27), get_stack (67).
 
 The runtime has no kernel memory: a probe read copies guest memory where the
-runtime backs the address, and is -EFAULT with the destination zeroed where it
-does not, as the kernel's is on a faulting address.  No run has a call stack
+runtime backs the address; where it does not, the destination is zeroed and the
+error is the kernel's for that address (-ERANGE for a kernel read of a user
+address, as the runtime's are, else -EFAULT).  No run has a call stack
 to sample, so the stack helpers answer as the kernel does when it gets no
 callchain (-EFAULT).  No perf event can be opened on a runtime map slot, so
 perf_event_output finds none (-ENOENT).
@@ -31,6 +32,7 @@ BPF_F_REUSE_STACKID = 1 << 10
 BPF_F_USER_BUILD_ID = 1 << 11
 STACKID_FLAGS = BPF_F_SKIP_FIELD_MASK | BPF_F_USER_STACK | BPF_F_FAST_STACK_CMP | BPF_F_REUSE_STACKID
 STACK_FLAGS = BPF_F_SKIP_FIELD_MASK | BPF_F_USER_STACK | BPF_F_USER_BUILD_ID
+KERNEL_HALF = 0xFFFF800000000000  # x86-64's first canonical kernel address (4-level paging)
 STACK_ELEM, BUILD_ID_ELEM = 8, 32  # sizeof(u64) and sizeof(struct bpf_stack_build_id)
 
 # One conversion: flags, width, length modifier, conversion (and %p's extension).
@@ -138,23 +140,32 @@ def trace_printk(env: ExecEnv, ctx: HelperContext, r1: int, r2: int, r3: int, r4
     return len(text.encode("latin-1"))
 
 
-def _probe(ctx: HelperContext, dst: int, size: int, src: int) -> int:
+def _unbacked(addr: int, size: int, kernel: bool) -> int:
+    """The errno of a probe read the runtime cannot back: a kernel read of a user-half or non-canonical
+    address is refused before it is tried (-ERANGE, x86-64), anything else faults (-EFAULT)."""
+    if kernel and not KERNEL_HALF <= addr <= (1 << 64) - max(size, 1):
+        return -errnos.ERANGE
+    return -errnos.EFAULT
+
+
+def _probe(ctx: HelperContext, dst: int, size: int, src: int, kernel: bool) -> int:
     size &= 0xFFFFFFFF
     try:
         data = ctx.memory.read(src, size)
     except VmFault:
         ctx.memory.write(dst, bytes(size))
-        return -errnos.EFAULT
+        return _unbacked(src, size, kernel)
     ctx.memory.write(dst, data)
     return 0
 
 
 def probe_read(env: ExecEnv, ctx: HelperContext, r1: int, r2: int, r3: int, r4: int, r5: int) -> int:
-    return _probe(ctx, r1, r2, r3)
+    """The old helper reads user memory below the kernel half on x86-64, so a bad address there is -EFAULT."""
+    return _probe(ctx, r1, r2, r3, r3 >= KERNEL_HALF)
 
 
 def probe_read_kernel(env: ExecEnv, ctx: HelperContext, r1: int, r2: int, r3: int, r4: int, r5: int) -> int:
-    return _probe(ctx, r1, r2, r3)
+    return _probe(ctx, r1, r2, r3, True)
 
 
 def probe_read_kernel_str(env: ExecEnv, ctx: HelperContext, r1: int, r2: int, r3: int, r4: int, r5: int) -> int:
@@ -165,7 +176,7 @@ def probe_read_kernel_str(env: ExecEnv, ctx: HelperContext, r1: int, r2: int, r3
     text = _unsafe_string(ctx.memory, r3, size)
     if text is None:
         ctx.memory.write(r1, bytes(size))
-        return -errnos.EFAULT
+        return _unbacked(r3, 1, True)
     ctx.memory.write(r1, text + b"\0")
     return len(text) + 1
 
