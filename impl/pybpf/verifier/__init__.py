@@ -93,30 +93,32 @@ def _kfunc_calls(env: Env) -> list[int]:
     return [pc for pc, spec in enumerate(env.specs) if spec is not None and spec.kind is Kind.CALL_KFUNC]
 
 
-def _kfunc_uses(env: Env) -> dict[int, int]:
+def _names_a_func(btf: Btf, ins: Insn) -> bool:
+    """Whether a kfunc call's ``imm`` is a FUNC of the kernel BTF (module BTFs, ``off``, are not modelled)."""
+    return not ins.off and 0 < ins.imm < len(btf.types) and btf.types[ins.imm].kind == BtfKind.FUNC
+
+
+def _kfunc_uses(env: Env, calls: list[int]) -> dict[int, int]:
     """The registers each kfunc call reads: as many as its BTF prototype has parameters."""
-    calls = _kfunc_calls(env)
     if not calls:
         return {}
     btf = kfunc_btf(env)
     uses = {}
     for pc in calls:
         ins = env.insns[pc]
-        if not ins.off and 0 < ins.imm < len(btf.types) and btf.types[ins.imm].kind == BtfKind.FUNC:
+        if _names_a_func(btf, ins):
             uses[pc] = ((1 << (len(btf.func_proto_of(ins.imm).params) + 1)) - 1) & ~1
     return uses
 
 
-def _log_symbols(env: Env) -> Symbols:
+def _log_symbols(env: Env, calls: list[int]) -> Symbols:
     """The log's names: kfunc calls named from kernel BTF as the kernel names them (``call bpf_obj_new_impl#N``)."""
-    if not _kfunc_calls(env):
+    if not calls:
         return VERIFIER_LOG
     btf = kfunc_btf(env)
 
     def name(ins: Insn) -> str | None:
-        if ins.off or not 0 < ins.imm < len(btf.types) or btf.types[ins.imm].kind != BtfKind.FUNC:
-            return None
-        return btf.name_of(ins.imm)
+        return btf.name_of(ins.imm) if _names_a_func(btf, ins) else None
 
     return Symbols(kfunc=name)
 
@@ -185,9 +187,10 @@ def verify(insns: Sequence[Insn], *, prog_type: int = ProgType.SOCKET_FILTER, ma
     if not isinstance(func_info, bool):
         env.globals = global_funcs(env, func_info)
     env.expected_attach_type = expected_attach_type
-    symbols = _log_symbols(env) if log.level else VERIFIER_LOG
+    kfunc_pcs = _kfunc_calls(env)
+    symbols = _log_symbols(env, kfunc_pcs) if log.level else VERIFIER_LOG
     if symbols is not VERIFIER_LOG:
-        env.insn_lines.update({pc: format_insn_line(insns, pc, symbols) for pc in _kfunc_calls(env)})
+        env.insn_lines.update({pc: format_insn_line(insns, pc, symbols) for pc in kfunc_pcs})
     succ = successor_lists(insns, specs)
     n = len(insns)
     env.succ = [out if len(out) == 1 and 0 <= out[0] < n else [w for w in out if 0 <= w < n] for out in succ]
@@ -198,16 +201,16 @@ def verify(insns: Sequence[Insn], *, prog_type: int = ProgType.SOCKET_FILTER, ma
     try:
         if not insns:
             raise rejection("empty_prog", 0)
-        check_kfunc_ids(env, _kfunc_calls(env))
+        check_kfunc_ids(env, kfunc_pcs)
         check_subprogs(insns, specs, starts)
         if info.btf_ctx and kernel_btf is not None:
             env.trace = attach_target(kernel_btf, attach_btf_id, expected_attach_type)  # check_attach_btf_id
         check_map_prog_compatibility(env)  # resolve_pseudo_ldimm64's check of each map the program names
         check_opcodes(insns, specs)
         check_cfg(insns, specs, aux, allow_loops=not unpriv, succ=succ)
-        compute_live_registers(insns, specs, aux, _helper_uses(insns, specs) | _kfunc_uses(env), succ)
-        if _kfunc_calls(env):
-            mark_callback_calls(env, _kfunc_calls(env))
+        compute_live_registers(insns, specs, aux, _helper_uses(insns, specs) | _kfunc_uses(env, kfunc_pcs), succ)
+        if kfunc_pcs:
+            mark_callback_calls(env, kfunc_pcs)
     except Rejection as e:
         log.write(e.message + "\n")
         err = e
@@ -223,7 +226,7 @@ def verify(insns: Sequence[Insn], *, prog_type: int = ProgType.SOCKET_FILTER, ma
     if err is None and not log.level & LOG_LEVEL2 and not env.verified_globals:
         log.reset(0)  # (with global functions, do_check_subprogs did, before the last "is safe" line)
     if err is None:
-        err = check_kfuncs_eliminated(env, _kfunc_calls(env))
+        err = check_kfuncs_eliminated(env, kfunc_pcs)
     log.write(f"processed {env.insn_processed} insns (limit 1000000) max_states_per_insn {env.max_states_per_insn} "
               f"total_states {env.total_states} peak_states {env.peak_states} mark_read 0\n")
     text = log.text()
