@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -41,14 +42,14 @@ def test_env_var_wins_over_system(compiler, counting):
     assert found.kind is CompilerKind.ENV
     assert found.argv == (str(counting.script),)
     assert found.version == compiler.version
-    assert found.describe().startswith(f"clang {compiler.version} (PYBPF_CLANG=")
+    assert f"clang {compiler.version} (PYBPF_CLANG={counting.script})" in found.describe()
 
 
 def test_env_var_may_be_a_command_line(compiler):
-    spec = f"{compiler.argv[0]} -Wextra"
+    spec = f"{shlex.join(compiler.argv)} -Wextra"
     found = find_compiler({"PYBPF_CLANG": spec, "PATH": os.environ["PATH"]})
     assert found.kind is CompilerKind.ENV
-    assert found.argv[1:] == ("-Wextra",)
+    assert found.argv[len(compiler.argv):] == ("-Wextra",)
 
 
 @pytest.mark.parametrize("spec", ["/nonexistent/clang-99", "/bin/true", "clang 'unbalanced"])
@@ -90,7 +91,7 @@ def test_versioned_name_is_preferred_for_the_same_program(tmp_path, monkeypatch)
     (tmp_path / "bin" / "clang").symlink_to(real)
     (tmp_path / "bin" / "clang-16").symlink_to(real)
     found = find_compiler({"PATH": str(tmp_path / "bin")})
-    assert found.describe() == f"clang 16.0.0 ({tmp_path / 'bin' / 'clang-16'})"
+    assert found.describe().startswith(f"clang 16.0.0 ({tmp_path / 'bin' / 'clang-16'})")  # its fake drops type tags
 
 
 def test_nothing_found_says_how_to_get_one(tmp_path, monkeypatch):

@@ -286,9 +286,11 @@ def check_ownership(btf: Btf, type_id: int, *, legacy_contains: bool = False) ->
     visit(btf.resolve(type_id), 0)
 
 
-# What makes a struct one the kernel keeps metadata for at BTF_LOAD (``btf_parse_struct_metas``).
+# What makes a struct one the kernel keeps metadata for at BTF_LOAD (``btf_parse_struct_metas``; kptrs since
+# 6.12, so that bpf_kptr_xchg may swap a kptr inside a program's object).
 META_FIELDS = frozenset({FieldType.SPIN_LOCK, FieldType.LIST_HEAD, FieldType.LIST_NODE, FieldType.RB_ROOT,
-                         FieldType.RB_NODE, FieldType.REFCOUNT})  # fmt: skip
+                         FieldType.RB_NODE, FieldType.REFCOUNT, FieldType.KPTR_UNREF, FieldType.KPTR_REF,
+                         FieldType.KPTR_PERCPU})  # fmt: skip
 
 
 def struct_metas(btf: Btf, *, legacy_contains: bool = False) -> dict[int, BtfRecord]:

@@ -89,16 +89,15 @@ class SpinLocks:
         self._lock_of(addr).release()
 
     @contextlib.contextmanager
-    def holding(self, memory: Memory, addr: int) -> Iterator[None]:
-        """The lock at ``addr`` held by the runtime itself, as the kernel holds a value's lock to drain its lists."""
+    def holding(self, memory: Memory, addr: int, why: str = "freeing the collections guarded by") -> Iterator[None]:
+        """The lock at ``addr`` held by the runtime itself, as the kernel holds a value's lock to drain its lists
+        or to copy it (BPF_F_LOCK); ``why`` words the faults."""
         with self._guard:
             mine = self._holders.get(addr) == threading.get_ident()
         if mine:
-            raise VmFault(f"freeing the collections guarded by the bpf_spin_lock at {addr:#x}, which this program "
-                          "holds: deadlock")  # fmt: skip
+            raise VmFault(f"{why} the bpf_spin_lock at {addr:#x}, which this program holds: deadlock")
         if not self._lock_of(addr).acquire(timeout=WAIT_SECONDS):
-            raise VmFault(f"freeing the collections guarded by the bpf_spin_lock at {addr:#x}: held elsewhere for "
-                          f"{WAIT_SECONDS} s (deadlock?)")  # fmt: skip
+            raise VmFault(f"{why} the bpf_spin_lock at {addr:#x}: held elsewhere for {WAIT_SECONDS} s (deadlock?)")
         with self._guard:
             self._holders[addr] = threading.get_ident()
         try:

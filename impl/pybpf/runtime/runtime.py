@@ -62,7 +62,7 @@ class Runtime:
         self.env = ExecEnv(self.memory, self.objects, ncpus, clock or SystemClock(), random.Random(seed),
                            SpinLocks())  # fmt: skip
         self.helpers: HelperTable = register_helpers(HelperTable(), self.env)
-        self._map_env = MapEnv(self.memory, ncpus, self.env.current_cpu, self.objects.by_fd)
+        self._map_env = MapEnv(self.memory, ncpus, self.env.current_cpu, self.objects.by_fd, self.env.locks)
 
     # ------------------------------------------------------------ maps
 

@@ -1,7 +1,8 @@
 """The C toolchain: finding a BPF-capable clang and compiling BPF C to ELF objects, cached.
 
 ``find_compiler()`` picks ``$PYBPF_CLANG``, else the newest system clang with
-the BPF target, else the ``ziglang`` wheel; ``compile_bpf()`` compiles with the
+the BPF target that keeps BTF type tags, else the ``ziglang`` wheel, else an
+older system clang (see ``clang``); ``compile_bpf()`` compiles with the
 kernel selftests' flags through a content-addressed ``CompileCache``.
 """
 

@@ -1,8 +1,11 @@
 """Finding a C compiler that targets BPF, and what it is.
 
 Order: ``$PYBPF_CLANG`` (a path or a command line), else the newest ``clang`` /
-``clang-NN`` on ``PATH`` whose LLVM has the BPF target, else the ``ziglang``
-wheel (``python -m ziglang cc``, a dependency of pybpf).
+``clang-NN`` on ``PATH`` whose LLVM has the BPF target and keeps BTF type tags
+(clang >= 15, probed: see ``typetags``), else the ``ziglang`` wheel (``python -m
+ziglang cc``, a dependency of pybpf), else the newest system clang that drops
+type tags, named with a warning by ``Compiler.describe()``: ``__kptr`` fields need
+the tags.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pathlib import Path
 
 from pybpf.toolchain.arch import Endian
 from pybpf.toolchain.errors import ToolchainError
+from pybpf.toolchain.typetags import dropped_message, keeps_type_tags
 
 ENV_VAR = "PYBPF_CLANG"
 INSTALL_HINT = (
@@ -69,7 +73,8 @@ class Compiler:
     (``"14.0.6"``); ``banner`` the first line of ``--version``;
     ``executable`` the resolved program; ``sys_includes`` the host's
     ``#include <...>`` search list, added with ``-idirafter`` as the kernel's
-    selftests do so that ``<linux/bpf.h>`` and ``<asm/...>`` resolve.
+    selftests do so that ``<linux/bpf.h>`` and ``<asm/...>`` resolve;
+    ``type_tags`` whether its BTF keeps ``btf_type_tag`` on struct members.
     """
 
     argv: tuple[str, ...]
@@ -80,6 +85,12 @@ class Compiler:
     executable: str
     sys_includes: tuple[str, ...] = ()
     zig_version: str = ""
+    type_tags: bool = True
+
+    @property
+    def warning(self) -> str:
+        """What this compiler cannot do for pybpf's programs, "" if nothing."""
+        return "" if self.type_tags else dropped_message(self.version)
 
     def target_flags(self, endian: Endian = Endian.LITTLE) -> tuple[str, ...]:
         """The flags that select the BPF target with the given byte order."""
@@ -88,14 +99,15 @@ class Compiler:
         return (f"--target={_CLANG_TRIPLE[endian]}",)
 
     def describe(self) -> str:
-        """One line naming this compiler in reports: ``clang 14.0.6 (/usr/bin/clang-14)``."""
+        """One line naming this compiler in reports: ``clang 16.0.6 (/usr/bin/clang-16)``, and its warning if any."""
         where = shlex.join(self.argv)
         if self.kind is CompilerKind.ENV:
             where = f"{ENV_VAR}={where}"
+        name = f"clang {self.version} ({where})"
         if self.flavor is Flavor.ZIG:
             zig = f"zig {self.zig_version} cc" if self.zig_version else "zig cc"
-            return f"{zig}, clang {self.version} ({where})"
-        return f"clang {self.version} ({where})"
+            name = f"{zig}, {name}"
+        return f"{name} [warning: {self.warning}]" if self.warning else name
 
     def identity(self) -> str:
         """What a compile cache key must include so another compiler never shares an entry."""
@@ -198,11 +210,13 @@ def _probe_memo(argv: tuple[str, ...], kind: CompilerKind, what: str, stamp: tup
     if flavor is Flavor.CLANG and not _has_bpf_target(argv, what):
         raise ToolchainError(f"{what}: clang {found.group(1)} ({shlex.join(argv)}) was built without the BPF target "
                              "(`-print-targets` lists no bpf)")
-    return Compiler(
+    compiler = Compiler(
         argv=argv, kind=kind, flavor=flavor, version=found.group(1), banner=banner, executable=stamp[0],
         sys_includes=_sys_includes(argv, what),
         zig_version=_zig_version(argv, what) if flavor is Flavor.ZIG else "",
     )
+    tags = keeps_type_tags(argv, compiler.target_flags(), _run, what)
+    return dataclasses.replace(compiler, type_tags=tags)
 
 
 def _path_clangs(path: str) -> list[str]:
@@ -229,17 +243,15 @@ def _from_env(spec: str, path: str) -> Compiler:
     return probe(argv, CompilerKind.ENV, what, path)
 
 
-def _newest_system(path: str, rejected: list[str]) -> Compiler | None:
-    best: Compiler | None = None
+def _system_clangs(path: str, rejected: list[str]) -> list[Compiler]:
+    """The usable clangs on ``path``, newest first."""
+    found: list[Compiler] = []
     for exe in _path_clangs(path):
         try:
-            found = probe((exe,), CompilerKind.SYSTEM, exe, path)
+            found.append(probe((exe,), CompilerKind.SYSTEM, exe, path))
         except ToolchainError as err:
             rejected.append(err.message)
-            continue
-        if best is None or version_tuple(found.version) > version_tuple(best.version):
-            best = found
-    return best
+    return sorted(found, key=lambda c: version_tuple(c.version), reverse=True)
 
 
 def _from_ziglang(rejected: list[str]) -> Compiler | None:
@@ -267,7 +279,9 @@ def find_compiler(environ: Mapping[str, str] | None = None) -> Compiler:
     if spec:
         return _from_env(spec, path)
     rejected: list[str] = []
-    found = _newest_system(path, rejected) or _from_ziglang(rejected)
+    system = _system_clangs(path, rejected)
+    # A clang that drops type tags compiles most programs, but not __kptr ones: the last resort.
+    found = next((c for c in system if c.type_tags), None) or _from_ziglang(rejected) or next(iter(system), None)
     if found is not None:
         return found
     why = "".join(f"; rejected {r}" for r in rejected)

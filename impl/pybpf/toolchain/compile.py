@@ -18,10 +18,11 @@ from pathlib import Path
 from pybpf.errors import InputError
 from pybpf.toolchain.arch import host_arch
 from pybpf.toolchain.cache import CompileCache, file_sha256
-from pybpf.toolchain.clang import Compiler, find_compiler
+from pybpf.toolchain.clang import ENV_VAR, Compiler, find_compiler
 from pybpf.toolchain.depfile import parse_depfile
 from pybpf.toolchain.errors import CompileError, ToolchainError
 from pybpf.toolchain.flags import bpf_cflags
+from pybpf.toolchain.typetags import uses_kptr
 
 COMPILE_TIMEOUT = 600.0
 # Environment variables clang reads that change what a compile includes.
@@ -171,6 +172,9 @@ def compile_bpf_result(
     compiler = compiler or find_compiler()
     flags = bpf_cflags(compiler, arch=arch or host_arch(), cpu=cpu, include_dirs=include_dirs, defines=defines,
                        extra_flags=extra_flags)
+    if not compiler.type_tags and uses_kptr(source_bytes):  # its object would load, then fail verification obscurely
+        raise CompileError(f"{src}: {compiler.warning} (set {ENV_VAR} to a newer clang, or `pip install ziglang`)",
+                           file=str(src), compiler=compiler.describe(), argv=(*compiler.argv, *flags))
     store = CompileCache.default() if cache is USER_CACHE else cache
     out = Path(os.path.abspath(output)) if output is not None else None
     if not isinstance(store, CompileCache):

@@ -17,7 +17,7 @@ from enum import Enum
 from pybpf.btf.graph import Btf
 from pybpf.btf.uapi import Kind
 from pybpf.verifier.env import Env
-from pybpf.verifier.regs import RegState, RegType, TypeFlag, reg_type_str
+from pybpf.verifier.regs import BASE_TYPE, RegState, RegType, TypeFlag, reg_type_str
 
 READ = "read"
 
@@ -77,9 +77,10 @@ def is_trusted_reg(reg: RegState) -> bool:
     """is_trusted_reg: referenced, or flagged trusted/allocated/non-owning, and nothing unsafe."""
     if reg.ref_obj_id:
         return True
-    unsafe = reg.type & (TypeFlag.PTR_UNTRUSTED | TypeFlag.PTR_MAYBE_NULL)
-    trusted = reg.type & (TypeFlag.MEM_ALLOC | TypeFlag.PTR_TRUSTED | TypeFlag.NON_OWN_REF)
-    return reg.is_pointer() and bool(trusted) and not unsafe
+    # bpf_type_has_unsafe_modifiers: any other flag (MEM_RCU too: an RCU-loaded kptr) is unsafe
+    flags = reg.type & ~BASE_TYPE
+    trusted = TypeFlag.MEM_ALLOC | TypeFlag.PTR_TRUSTED | TypeFlag.NON_OWN_REF
+    return reg.is_pointer() and bool(flags & trusted) and not flags & ~trusted
 
 
 def type_name(btf: Btf, type_id: int) -> str:

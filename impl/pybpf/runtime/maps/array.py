@@ -4,6 +4,8 @@ Every index below ``max_entries`` always exists and starts zeroed; an element
 is only given storage (and a region) once something writes or looks it up, so
 a huge array costs nothing until used.  Deleting is -EINVAL, BPF_NOEXIST is
 -EEXIST, an index past the end is -E2BIG for updates and ENOENT for lookups.
+A BPF_F_LOCK update copies under the value's lock, then frees what the old
+value's special fields held, as any update does.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Iterator
 from pybpf.abi.uapi import MapFlags, MapType
 from pybpf.runtime.maps.base import (
     ACCESS_FLAGS,
+    F_LOCK,
     INT_MAX,
     NOEXIST,
     PCPU_MIN_UNIT_SIZE,
@@ -22,10 +25,12 @@ from pybpf.runtime.maps.base import (
     MapEnv,
     access_ok,
     check_update_flags,
+    lock_refused,
     pack_u32,
     refuse,
     round8,
     u32,
+    unknown_update_flags,
 )
 from pybpf.runtime.maps.values import Element, Values
 from pybpf.vm.memory import Region
@@ -95,15 +100,16 @@ class ArrayMap(BpfMap):
         return None if index is None else self.values.region(self._elem(index))
 
     def update(self, key: bytes, value: bytes, flags: int) -> int:
-        err = check_update_flags(flags)
-        if err:
-            return err
+        if unknown_update_flags(flags):
+            return -errnos.EINVAL
         index = self._index(key)
         if index is None:
             return -errnos.E2BIG
         if flags & NOEXIST:  # every element of an array always exists
             return -errnos.EEXIST
-        self.values.write_prog(self._elem(index), value)
+        if lock_refused(flags, self.spin_lock_off):
+            return -errnos.EINVAL
+        self.values.write_prog(self._elem(index), value, locked=bool(flags & F_LOCK))
         return 0
 
     def delete(self, key: bytes) -> int:
@@ -137,6 +143,13 @@ class ArrayMap(BpfMap):
             return -errnos.ENOENT
         elem = self._elems.get(index)
         return self.values.zeros_sys() if elem is None else self.values.read_sys(elem)
+
+    def sys_lookup_locked(self, key: bytes) -> bytes | int:
+        index = self._index(key)
+        if index is None:
+            return -errnos.ENOENT
+        elem = self._elems.get(index)
+        return self.values.zeros_sys() if elem is None else self.values.read_sys(elem, locked=True)
 
     def sys_update(self, key: bytes, value: bytes, flags: int) -> int:
         if not self.values.percpu:

@@ -24,6 +24,13 @@ faults (the kernel would let it read freed memory until an RCU grace period:
 we are stricter on purpose).  Updating an element that exists writes its value
 in place, so its region stays the same.  Maps created with
 ``BPF_F_RDONLY_PROG`` give read-only regions.
+
+``BPF_F_LOCK`` (update, lookup, lookup-and-delete; from bpf(2) or, for updates,
+from a program) copies a value under its own ``bpf_spin_lock``, the lock word
+itself neither copied in nor out.  Only ARRAY and HASH values may hold a lock;
+on any other map, or a value without one, the flag is -EINVAL.  A value no
+program has seen has no guest address, so no program can hold its lock: it is
+copied without taking one.
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ from typing import ClassVar, Protocol
 
 from pybpf.abi.uapi import ElemFlags, MapFlags, MapType
 from pybpf.errors import InputError, PybpfError, VmFault
+from pybpf.runtime.locks import SpinLocks
 from pybpf.runtime.maps.fields import SpecialFields
 from pybpf.vm.memory import Memory, Region, RegionKind
 
@@ -116,13 +124,15 @@ class MapEnv:
 
     ``current_cpu`` says which per-CPU slot a program's operation uses;
     ``fd_object`` resolves a user-space fd (a prog array's or map-in-map's
-    value) to the map or program behind it, None if the fd is not open.
+    value) to the map or program behind it, None if the fd is not open;
+    ``locks`` are the runtime's bpf_spin_locks (BPF_F_LOCK copies take them).
     """
 
     memory: Memory
     ncpus: int = 1
     current_cpu: Callable[[], int] = _cpu0
     fd_object: Callable[[int], BpfMap | ProgramRef | None] = _no_objects
+    locks: SpinLocks = field(default_factory=SpinLocks)
 
 
 @dataclass(frozen=True)
@@ -179,6 +189,11 @@ class BpfMap:
     @property
     def read_only_prog(self) -> bool:
         return bool(self.map_flags & MapFlags.RDONLY_PROG)
+
+    @property
+    def spin_lock_off(self) -> int:
+        """Where the value's bpf_spin_lock is, -1 if it has none (or the map was made without BTF)."""
+        return self.fields.record.spin_lock_off if self.fields is not None else -1
 
     def refused(self, operation: str) -> VmFault:
         """The fault for an operation the verifier never allows on this map type."""
@@ -257,9 +272,9 @@ class BpfMap:
             raise self._fail("MAP_LOOKUP_ELEM", errnos.EINVAL)
         if not self._can_read():
             raise self._fail("MAP_LOOKUP_ELEM", errnos.EPERM)
-        if flags & F_LOCK:  # no map value here holds a bpf_spin_lock (we model no BTF)
+        if flags & F_LOCK and self.spin_lock_off < 0:
             raise self._fail("MAP_LOOKUP_ELEM", errnos.EINVAL)
-        result = self.sys_lookup(key)
+        result = self.sys_lookup_locked(key) if flags & F_LOCK else self.sys_lookup(key)
         if isinstance(result, int):
             if result == -errnos.ENOENT:
                 return None
@@ -267,12 +282,12 @@ class BpfMap:
         return result
 
     def update_bytes(self, key: bytes, value: bytes, flags: int = 0) -> None:
-        """BPF_MAP_UPDATE_ELEM (``flags``: ElemFlags ANY / NOEXIST / EXIST)."""
+        """BPF_MAP_UPDATE_ELEM (``flags``: ElemFlags ANY / NOEXIST / EXIST, and F_LOCK)."""
         self._check_key(key)
         self._check_value(value)
         if not self._can_write():
             raise self._fail("MAP_UPDATE_ELEM", errnos.EPERM)
-        if flags & F_LOCK:
+        if flags & F_LOCK and self.spin_lock_off < 0:
             raise self._fail("MAP_UPDATE_ELEM", errnos.EINVAL)
         err = self.sys_update(key, bytes(value), flags)
         if err:
@@ -309,9 +324,9 @@ class BpfMap:
             raise self._fail("MAP_LOOKUP_AND_DELETE_ELEM", errnos.EPERM)
         if flags and self.map_type in (MapType.QUEUE, MapType.STACK):
             raise self._fail("MAP_LOOKUP_AND_DELETE_ELEM", errnos.EINVAL)
-        if flags & F_LOCK:
+        if flags & F_LOCK and self.spin_lock_off < 0:
             raise self._fail("MAP_LOOKUP_AND_DELETE_ELEM", errnos.EINVAL)
-        result = self.sys_lookup_and_delete(key)
+        result = self.sys_lookup_and_delete_locked(key) if flags & F_LOCK else self.sys_lookup_and_delete(key)
         if isinstance(result, int):
             if result == -errnos.ENOENT:
                 return None
@@ -337,6 +352,10 @@ class BpfMap:
         """The value as bpf(2) returns it, or -errno."""
         return -ENOTSUPP
 
+    def sys_lookup_locked(self, key: bytes) -> bytes | int:
+        """sys_lookup with BPF_F_LOCK: copied under the value's bpf_spin_lock (only maps whose values have one)."""
+        return -ENOTSUPP
+
     def sys_update(self, key: bytes, value: bytes, flags: int) -> int:
         return -ENOTSUPP
 
@@ -349,20 +368,31 @@ class BpfMap:
     def sys_lookup_and_delete(self, key: bytes) -> bytes | int:
         return -ENOTSUPP
 
+    def sys_lookup_and_delete_locked(self, key: bytes) -> bytes | int:
+        return -ENOTSUPP
+
     def __repr__(self) -> str:
         return (f"<{type(self).__name__} {self.name!r} {type_name(self.map_type)} key {self.key_size} "
                 f"value {self.value_size} max_entries {self.max_entries}>")  # fmt: skip
 
 
-def check_update_flags(flags: int) -> int:
-    """The flag check of the element updates: 0, or -EINVAL for anything but ANY/NOEXIST/EXIST.
+def check_update_flags(flags: int, spin_lock_off: int = -1) -> int:
+    """The flag check of the element updates: 0, or -EINVAL for anything but ANY/NOEXIST/EXIST (+ F_LOCK).
 
-    ``BPF_F_LOCK`` passes the kernel's first check but needs a bpf_spin_lock in
-    the value, which no map of ours declares: -EINVAL as well.
+    ``BPF_F_LOCK`` needs a bpf_spin_lock in the value (``spin_lock_off`` >= 0).
     """
-    if (flags & ~F_LOCK) > EXIST or flags & F_LOCK:
+    if unknown_update_flags(flags) or lock_refused(flags, spin_lock_off):
         return -errnos.EINVAL
     return 0
+
+
+def unknown_update_flags(flags: int) -> bool:
+    return (flags & ~F_LOCK) > EXIST
+
+
+def lock_refused(flags: int, spin_lock_off: int) -> bool:
+    """BPF_F_LOCK on a value without a bpf_spin_lock."""
+    return bool(flags & F_LOCK) and spin_lock_off < 0
 
 
 def check_existence(exists: bool, flags: int) -> int:

@@ -14,6 +14,11 @@ node only when the flags are not BPF_EXIST).  "Used" means created, updated,
 or looked up by a program (user-space lookups do not count, as in the
 kernel).  The kernel only approximates recency (reference bits, per-CPU free
 lists), so which element goes may differ; that one goes may not.
+
+A BPF_F_LOCK update of a key that exists copies the value in place under its
+lock and frees nothing its special fields hold (the kernel's in-place path);
+of a new key it inserts as usual.  Only HASH values may hold a lock: the flag
+is -EINVAL on the per-CPU and LRU maps.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from pybpf.runtime.maps.base import (
     ACCESS_FLAGS,
     ENOTSUPP,
     EXIST,
+    F_LOCK,
     KMALLOC_MAX_SIZE,
     PCPU_MIN_UNIT_SIZE,
     BpfMap,
@@ -102,14 +108,20 @@ class HashMap(BpfMap):
         """Room for a new element before the key is looked at: 0, or -errno."""
         return 0
 
+    def _lock_off(self) -> int:
+        return self.spin_lock_off if self.map_type is MapType.HASH else -1
+
     def _store(self, key: bytes, value: bytes, flags: int, from_prog: bool) -> int:
-        err = check_update_flags(flags) or self._make_room(flags)
+        err = check_update_flags(flags, self._lock_off()) or self._make_room(flags)
         if err:
             return err
         elem = self._elems.get(key)
         err = check_existence(elem is not None, flags)
         if err:
             return err
+        if elem is not None and flags & F_LOCK:
+            (self.values.write_prog if from_prog else self.values.write_sys)(elem, value, locked=True, free_old=False)
+            return 0
         if elem is None:
             if len(self._elems) >= self.max_entries:
                 return -errnos.E2BIG
@@ -176,6 +188,10 @@ class HashMap(BpfMap):
         elem = self._elems.get(key)
         return -errnos.ENOENT if elem is None else self.values.read_sys(elem)
 
+    def sys_lookup_locked(self, key: bytes) -> bytes | int:
+        elem = self._elems.get(key)
+        return -errnos.ENOENT if elem is None else self.values.read_sys(elem, locked=True)
+
     def sys_update(self, key: bytes, value: bytes, flags: int) -> int:
         return self._store(key, value, flags, False)
 
@@ -187,6 +203,12 @@ class HashMap(BpfMap):
 
     def sys_lookup_and_delete(self, key: bytes) -> bytes | int:
         value = self.sys_lookup(key)
+        if not isinstance(value, int):
+            self._remove(key)
+        return value
+
+    def sys_lookup_and_delete_locked(self, key: bytes) -> bytes | int:
+        value = self.sys_lookup_locked(key)  # the lock is let go before the element's fields are freed
         if not isinstance(value, int):
             self._remove(key)
         return value

@@ -8,6 +8,8 @@ only ``value_size`` bytes of it: that slot's guest region.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from pybpf.errors import VmFault
@@ -63,33 +65,50 @@ class Values:
             elem.regions[at] = region
         return region
 
-    def write_prog(self, elem: Element, value: bytes) -> None:
-        """A program's update: the running CPU's slot only (the others keep theirs)."""
-        self._write(elem, self.cpu_slot(), value)
+    def write_prog(self, elem: Element, value: bytes, *, locked: bool = False, free_old: bool = True) -> None:
+        """A program's update: the running CPU's slot only (the others keep theirs).
 
-    def write_sys(self, elem: Element, value: bytes) -> None:
+        ``locked``: copied under the value's bpf_spin_lock (BPF_F_LOCK); ``free_old``:
+        then free what the old value's special fields held (a hash map's in-place
+        BPF_F_LOCK update does not).
+        """
+        self._write(elem, self.cpu_slot(), value, locked, free_old)
+
+    def write_sys(self, elem: Element, value: bytes, *, locked: bool = False, free_old: bool = True) -> None:
         """A bpf(2) update: every slot, from the syscall's layout."""
         for n in range(self.nslots):
-            self._write(elem, n, value[n * self.slot_size : (n + 1) * self.slot_size])
+            self._write(elem, n, value[n * self.slot_size : (n + 1) * self.slot_size], locked, free_old)
 
-    def _write(self, elem: Element, at: int, value: bytes) -> None:
+    @contextlib.contextmanager
+    def _locked(self, elem: Element, at: int, locked: bool) -> Iterator[None]:
+        """The value's bpf_spin_lock held around a copy, if asked and if a program could hold it at all."""
+        region, off = elem.regions[at], self.owner.spin_lock_off
+        if not locked or region is None or off < 0:
+            yield
+            return
+        with self.owner.env.locks.holding(self.owner.memory, region.base + off, "BPF_F_LOCK: copying the value of"):
+            yield
+
+    def _write(self, elem: Element, at: int, value: bytes, locked: bool, free_old: bool) -> None:
         slot, fields = elem.slots[at], self.owner.fields
         if fields is None:
             slot[: len(value)] = value
             return
         size = self.owner.value_size
-        fields.copy(slot, value[:size])  # around the special fields, then free what the old value held
-        slot[size : len(value)] = value[size:]
+        with self._locked(elem, at, locked):
+            fields.copy(slot, value[:size])  # around the special fields, then free what the old value held
+            slot[size : len(value)] = value[size:]
         region = elem.regions[at]
-        if region is not None:  # a value no program has seen holds nothing
-            fields.release(region)
+        if region is not None and free_old:  # a value no program has seen holds nothing
+            fields.release(region)  # outside the lock: freeing a list takes it again
 
-    def read_sys(self, elem: Element) -> bytes:
+    def read_sys(self, elem: Element, *, locked: bool = False) -> bytes:
         fields = self.owner.fields
         if fields is None:
             return b"".join(elem.slots)
         size = self.owner.value_size
-        return b"".join(fields.zeroed(bytes(slot[:size])) + bytes(slot[size:]) for slot in elem.slots)
+        with self._locked(elem, 0, locked):  # a value with a lock has one slot
+            return b"".join(fields.zeroed(bytes(slot[:size])) + bytes(slot[size:]) for slot in elem.slots)
 
     def zeros_sys(self) -> bytes:
         return bytes(self.sys_size)
