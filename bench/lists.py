@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pybpf
+from pybpf.api import judge
 from pybpf.errors import PybpfError
 from pybpf.jit.tiers import Tier, executor_factory
 from pybpf.kernel import available
@@ -56,6 +57,9 @@ def _repeats(first_ns: int, seconds: float) -> int:
 
 def bench_tier(obj: pybpf.OpenObject, tier: str, n: int, seconds: float) -> Row:
     expected = n * (n - 1) // 2
+    verdict = judge(obj.object, obj.object.programs[PROGRAM])  # what the kernel's loader does before any run
+    if not verdict.runnable:
+        return Row(tier, 0, None, f"refused by pybpf's verifier: {verdict.verdict}")
     try:
         runtime = Runtime(executor=executor_factory(tier))
     except PybpfError as err:

@@ -64,6 +64,17 @@
 #define __load_if_no_JITed()	__pybpf_text("load_mode", "no_jited")
 #define __log_always		__pybpf_tag("test_log_always")
 
+/* Per-profile test annotations for the kfunc profiles of bpf_experimental.h:
+ *   __abi("linux-6.18")              the program is for that profile only; under another one the
+ *                                    runner reports it skipped ("program needs ABI linux-6.18")
+ *   __msg_abi("rfc-2022", "text")    under that profile, replaces the program's __msg lines
+ *   __success_abi / __failure_abi    under that profile, the verdict (the series' kernel's)
+ */
+#define __abi(name) __pybpf_tag("test_abi=" name)
+#define __msg_abi(abi, text) __pybpf_tag("test_abi_expect=" abi ":test_expect_msg=" text)
+#define __success_abi(abi) __pybpf_tag("test_abi_expect=" abi ":test_expect_success")
+#define __failure_abi(abi) __pybpf_tag("test_abi_expect=" abi ":test_expect_failure")
+
 /* The architectures a test runs on (none given: all); a __jited after one counts only there. */
 #define __arch(arch)		__pybpf_text("test_arch", arch)
 #define __arch_x86_64		__arch("X86_64")

@@ -134,6 +134,7 @@ int pop_back_last(void *ctx)
 
 SEC("tc")
 __description("array value: front and back peek without taking")
+__abi("linux-6.18")
 __success __retval(14)
 int front_back_peek(void *ctx)
 {

@@ -60,6 +60,7 @@ static bool less(struct bpf_rb_node *a, const struct bpf_rb_node *b)
 SEC("tc")
 __description("map list: bpf_list_push_front without the lock")
 __failure __msg("bpf_spin_lock at off=0 must be held for bpf_list_head")
+__msg_abi("rfc-2022", "bpf_spin_lock at off=0 must be held for manipulating bpf_list_head")
 int map_missing_lock_push_front(void *ctx)
 {
 	struct map_value *v;
@@ -74,6 +75,7 @@ int map_missing_lock_push_front(void *ctx)
 SEC("tc")
 __description("map list: bpf_list_push_back without the lock")
 __failure __msg("bpf_spin_lock at off=0 must be held for bpf_list_head")
+__msg_abi("rfc-2022", "bpf_spin_lock at off=0 must be held for manipulating bpf_list_head")
 int map_missing_lock_push_back(void *ctx)
 {
 	struct map_value *v;
@@ -88,6 +90,7 @@ int map_missing_lock_push_back(void *ctx)
 SEC("tc")
 __description("map list: bpf_list_pop_front without the lock")
 __failure __msg("bpf_spin_lock at off=0 must be held for bpf_list_head")
+__msg_abi("rfc-2022", "bpf_spin_lock at off=0 must be held for manipulating bpf_list_head")
 int map_missing_lock_pop_front(void *ctx)
 {
 	struct map_value *v;
@@ -103,6 +106,7 @@ int map_missing_lock_pop_front(void *ctx)
 SEC("tc")
 __description("map list: bpf_list_pop_back without the lock")
 __failure __msg("bpf_spin_lock at off=0 must be held for bpf_list_head")
+__msg_abi("rfc-2022", "bpf_spin_lock at off=0 must be held for manipulating bpf_list_head")
 int map_missing_lock_pop_back(void *ctx)
 {
 	struct map_value *v;
@@ -118,6 +122,7 @@ int map_missing_lock_pop_back(void *ctx)
 SEC("tc")
 __description("map list: bpf_list_front without the lock")
 __failure __msg("bpf_spin_lock at off=0 must be held for bpf_list_head")
+__abi("linux-6.18")
 int map_missing_lock_front(void *ctx)
 {
 	struct map_value *v;
@@ -131,6 +136,7 @@ int map_missing_lock_front(void *ctx)
 SEC("tc")
 __description("map list: bpf_list_back without the lock")
 __failure __msg("bpf_spin_lock at off=0 must be held for bpf_list_head")
+__abi("linux-6.18")
 int map_missing_lock_back(void *ctx)
 {
 	struct map_value *v;
@@ -144,6 +150,7 @@ int map_missing_lock_back(void *ctx)
 SEC("tc")
 __description("global list: bpf_list_push_front without the lock")
 __failure __msg("bpf_spin_lock at off=16 must be held for bpf_list_head")
+__msg_abi("rfc-2022", "bpf_spin_lock at off=16 must be held for manipulating bpf_list_head")
 int global_missing_lock_push_front(void *ctx)
 {
 	struct foo *f;
@@ -156,6 +163,7 @@ int global_missing_lock_push_front(void *ctx)
 SEC("tc")
 __description("global list: bpf_list_push_back without the lock")
 __failure __msg("bpf_spin_lock at off=16 must be held for bpf_list_head")
+__msg_abi("rfc-2022", "bpf_spin_lock at off=16 must be held for manipulating bpf_list_head")
 int global_missing_lock_push_back(void *ctx)
 {
 	struct foo *f;
@@ -168,6 +176,7 @@ int global_missing_lock_push_back(void *ctx)
 SEC("tc")
 __description("global list: bpf_list_pop_front without the lock")
 __failure __msg("bpf_spin_lock at off=16 must be held for bpf_list_head")
+__msg_abi("rfc-2022", "bpf_spin_lock at off=16 must be held for manipulating bpf_list_head")
 int global_missing_lock_pop_front(void *ctx)
 {
 	struct bpf_list_node *n;
@@ -181,6 +190,7 @@ int global_missing_lock_pop_front(void *ctx)
 SEC("tc")
 __description("global list: bpf_list_pop_back without the lock")
 __failure __msg("bpf_spin_lock at off=16 must be held for bpf_list_head")
+__msg_abi("rfc-2022", "bpf_spin_lock at off=16 must be held for manipulating bpf_list_head")
 int global_missing_lock_pop_back(void *ctx)
 {
 	struct bpf_list_node *n;
@@ -194,6 +204,7 @@ int global_missing_lock_pop_back(void *ctx)
 SEC("tc")
 __description("global list: bpf_list_front without the lock")
 __failure __msg("bpf_spin_lock at off=16 must be held for bpf_list_head")
+__abi("linux-6.18")
 int global_missing_lock_front(void *ctx)
 {
 	struct bpf_list_node *n;
@@ -205,6 +216,7 @@ int global_missing_lock_front(void *ctx)
 SEC("tc")
 __description("global list: bpf_list_back without the lock")
 __failure __msg("bpf_spin_lock at off=16 must be held for bpf_list_head")
+__abi("linux-6.18")
 int global_missing_lock_back(void *ctx)
 {
 	struct bpf_list_node *n;
@@ -216,6 +228,7 @@ int global_missing_lock_back(void *ctx)
 SEC("tc")
 __description("obj list: bpf_list_push_front without the lock")
 __failure __msg("bpf_spin_lock at off=40 must be held for bpf_list_head")
+__msg_abi("rfc-2022", "bpf_spin_lock at off=40 must be held for manipulating bpf_list_head")
 int obj_missing_lock_push_front(void *ctx)
 {
 	struct foo *f;
@@ -235,6 +248,7 @@ int obj_missing_lock_push_front(void *ctx)
 SEC("tc")
 __description("obj list: bpf_list_push_back without the lock")
 __failure __msg("bpf_spin_lock at off=40 must be held for bpf_list_head")
+__msg_abi("rfc-2022", "bpf_spin_lock at off=40 must be held for manipulating bpf_list_head")
 int obj_missing_lock_push_back(void *ctx)
 {
 	struct foo *f;
@@ -254,6 +268,7 @@ int obj_missing_lock_push_back(void *ctx)
 SEC("tc")
 __description("obj list: bpf_list_pop_front without the lock")
 __failure __msg("bpf_spin_lock at off=40 must be held for bpf_list_head")
+__msg_abi("rfc-2022", "bpf_spin_lock at off=40 must be held for manipulating bpf_list_head")
 int obj_missing_lock_pop_front(void *ctx)
 {
 	struct foo *f;
@@ -268,6 +283,7 @@ int obj_missing_lock_pop_front(void *ctx)
 SEC("tc")
 __description("obj list: bpf_list_pop_back without the lock")
 __failure __msg("bpf_spin_lock at off=40 must be held for bpf_list_head")
+__msg_abi("rfc-2022", "bpf_spin_lock at off=40 must be held for manipulating bpf_list_head")
 int obj_missing_lock_pop_back(void *ctx)
 {
 	struct foo *f;
@@ -282,6 +298,7 @@ int obj_missing_lock_pop_back(void *ctx)
 SEC("tc")
 __description("obj list: bpf_list_front without the lock")
 __failure __msg("bpf_spin_lock at off=40 must be held for bpf_list_head")
+__abi("linux-6.18")
 int obj_missing_lock_front(void *ctx)
 {
 	struct foo *f;
@@ -296,6 +313,7 @@ int obj_missing_lock_front(void *ctx)
 SEC("tc")
 __description("obj list: bpf_list_back without the lock")
 __failure __msg("bpf_spin_lock at off=40 must be held for bpf_list_head")
+__abi("linux-6.18")
 int obj_missing_lock_back(void *ctx)
 {
 	struct foo *f;
@@ -310,6 +328,7 @@ int obj_missing_lock_back(void *ctx)
 SEC("tc")
 __description("map value list under the global lock")
 __failure __msg("bpf_spin_lock at off=0 must be held for bpf_list_head")
+__msg_abi("rfc-2022", "bpf_spin_lock at off=0 must be held for manipulating bpf_list_head")
 int map_list_global_lock(void *ctx)
 {
 	struct map_value *v;
@@ -326,6 +345,7 @@ int map_list_global_lock(void *ctx)
 SEC("tc")
 __description("global list under a map value's lock")
 __failure __msg("bpf_spin_lock at off=16 must be held for bpf_list_head")
+__msg_abi("rfc-2022", "bpf_spin_lock at off=16 must be held for manipulating bpf_list_head")
 int global_list_map_lock(void *ctx)
 {
 	struct map_value *v;
@@ -342,6 +362,7 @@ int global_list_map_lock(void *ctx)
 SEC("tc")
 __description("global list under a lock of another private section")
 __failure __msg("bpf_spin_lock at off=16 must be held for bpf_list_head")
+__msg_abi("rfc-2022", "bpf_spin_lock at off=16 must be held for manipulating bpf_list_head")
 int global_list_other_global_lock(void *ctx)
 {
 	struct foo *f;
@@ -356,6 +377,7 @@ int global_list_other_global_lock(void *ctx)
 SEC("tc")
 __description("map value list under an object's lock")
 __failure __msg("bpf_spin_lock at off=0 must be held for bpf_list_head")
+__msg_abi("rfc-2022", "bpf_spin_lock at off=0 must be held for manipulating bpf_list_head")
 int map_list_object_lock(void *ctx)
 {
 	struct map_value *v;
@@ -376,6 +398,7 @@ int map_list_object_lock(void *ctx)
 SEC("tc")
 __description("an object's list under a map value's lock")
 __failure __msg("bpf_spin_lock at off=40 must be held for bpf_list_head")
+__msg_abi("rfc-2022", "bpf_spin_lock at off=40 must be held for manipulating bpf_list_head")
 int object_list_map_lock(void *ctx)
 {
 	struct map_value *v;
@@ -396,6 +419,7 @@ int object_list_map_lock(void *ctx)
 SEC("tc")
 __description("bpf_obj_new of a type that is not a struct")
 __failure __msg("bpf_obj_new/bpf_percpu_obj_new type ID argument must be of a struct")
+__msg_abi("rfc-2022", "bpf_kptr_new type ID argument must be of a struct")
 int obj_new_not_struct(void *ctx)
 {
 	int *p = bpf_obj_new(int);
@@ -408,6 +432,7 @@ int obj_new_not_struct(void *ctx)
 SEC("tc")
 __description("an allocated object never dropped")
 __failure __msg("BPF_EXIT instruction in main prog would lead to reference leak")
+__msg_abi("rfc-2022", "Unreleased reference id=")
 int obj_new_leak(void *ctx)
 {
 	struct foo *f;
@@ -432,6 +457,7 @@ int obj_new_unchecked(void *ctx)
 SEC("tc")
 __description("dropping an object twice")
 __failure __msg("must be referenced or trusted")
+__msg_abi("rfc-2022", "arg#0 expected point to local kptr")
 int obj_drop_twice(void *ctx)
 {
 	struct foo *f;
@@ -457,6 +483,7 @@ int obj_use_after_drop(void *ctx)
 SEC("tc")
 __description("dropping a map value")
 __failure __msg("must be referenced or trusted")
+__msg_abi("rfc-2022", "arg#0 expected point to local kptr")
 int obj_drop_map_value(void *ctx)
 {
 	struct map_value *v;
@@ -469,6 +496,7 @@ int obj_drop_map_value(void *ctx)
 SEC("tc")
 __description("dropping a stack pointer")
 __failure __msg("must be referenced or trusted")
+__msg_abi("rfc-2022", "arg#0 expected point to local kptr")
 int obj_drop_stack(void *ctx)
 {
 	struct foo s = {};
@@ -480,6 +508,7 @@ int obj_drop_stack(void *ctx)
 SEC("tc")
 __description("dropping the context")
 __failure __msg("must be referenced or trusted")
+__msg_abi("rfc-2022", "arg#0 expected point to local kptr")
 int obj_drop_ctx(void *ctx)
 {
 	bpf_obj_drop(ctx);
@@ -489,6 +518,7 @@ int obj_drop_ctx(void *ctx)
 SEC("tc")
 __description("dropping a pointer into the middle of an object")
 __failure __msg("must have zero offset when passed to release func or trusted arg to kfunc")
+__msg_abi("rfc-2022", "must have zero offset when passed to release func")
 int obj_drop_inner_pointer(void *ctx)
 {
 	struct foo *f;
@@ -612,6 +642,7 @@ int global_write_list_head(void *ctx)
 SEC("tc")
 __description("returning an allocated pointer")
 __failure __msg("BPF_EXIT instruction in main prog would lead to reference leak")
+__msg_abi("rfc-2022", "Unreleased reference id=")
 int obj_return(void *ctx)
 {
 	struct foo *f;
@@ -623,6 +654,7 @@ int obj_return(void *ctx)
 SEC("tc")
 __description("bpf_percpu_obj_new of a type with special fields")
 __failure __msg("bpf_percpu_obj_new type ID argument must not contain special fields")
+__abi("linux-6.18")
 int percpu_obj_new_special(void *ctx)
 {
 	struct foo *f;
@@ -636,6 +668,7 @@ int percpu_obj_new_special(void *ctx)
 SEC("tc")
 __description("bpf_obj_drop of a per-CPU object")
 __failure __msg("arg#0 expected for bpf_percpu_obj_drop_impl()")
+__abi("linux-6.18")
 int percpu_obj_drop_plain(void *ctx)
 {
 	struct scalars *s = bpf_percpu_obj_new(struct scalars);
@@ -648,6 +681,7 @@ int percpu_obj_drop_plain(void *ctx)
 SEC("tc")
 __description("bpf_percpu_obj_drop of a plain object")
 __failure __msg("arg#0 expected for bpf_obj_drop_impl()")
+__abi("linux-6.18")
 int obj_drop_percpu(void *ctx)
 {
 	struct foo *f;
@@ -660,6 +694,7 @@ int obj_drop_percpu(void *ctx)
 SEC("tc")
 __description("bpf_refcount_acquire on a type without bpf_refcount")
 __failure __msg("arg#0 doesn't point to a type with bpf_refcount field")
+__abi("linux-6.18")
 int refcount_acquire_not_refcounted(void *ctx)
 {
 	struct foo *g;
@@ -676,6 +711,7 @@ int refcount_acquire_not_refcounted(void *ctx)
 SEC("tc")
 __description("pushing a struct bar onto a list of struct foo")
 __failure __msg("operation on bpf_list_head expects arg#1 bpf_list_node at offset=0 in struct foo, but arg is at offset=0 in struct bar")
+__msg_abi("rfc-2022", "bpf_list_head value type does not match arg#0")
 int push_wrong_type(void *ctx)
 {
 	struct map_value *v;
@@ -694,6 +730,7 @@ int push_wrong_type(void *ctx)
 SEC("tc")
 __description("pushing by node2 onto a list that links foo by node")
 __failure __msg("arg#1 offset=48, but expected bpf_list_node at offset=0 in struct foo")
+__msg_abi("rfc-2022", "arg#0 offset must be for bpf_list_node at off=0")
 int push_wrong_node(void *ctx)
 {
 	struct map_value *v;
@@ -710,6 +747,7 @@ int push_wrong_node(void *ctx)
 SEC("tc")
 __description("pushing by node onto the global list that links foo by node2")
 __failure __msg("arg#1 offset=0, but expected bpf_list_node at offset=48 in struct foo")
+__msg_abi("rfc-2022", "arg#0 offset must be for bpf_list_node at off=48")
 int push_global_wrong_node(void *ctx)
 {
 	struct foo *f;
@@ -724,6 +762,7 @@ int push_global_wrong_node(void *ctx)
 SEC("tc")
 __description("pushing a map value as a node")
 __failure __msg("arg#1 expected pointer to allocated object")
+__msg_abi("rfc-2022", "arg#0 expected point to local kptr")
 int push_map_value_node(void *ctx)
 {
 	struct map_value *v;
@@ -738,6 +777,7 @@ int push_map_value_node(void *ctx)
 SEC("tc")
 __description("pushing a node on the stack")
 __failure __msg("arg#1 expected pointer to allocated object")
+__msg_abi("rfc-2022", "arg#0 expected point to local kptr")
 int push_stack_node(void *ctx)
 {
 	struct foo s = {};
@@ -753,6 +793,7 @@ int push_stack_node(void *ctx)
 SEC("tc")
 __description("pushing NULL")
 __failure __msg("arg#1 expected pointer to allocated object")
+__msg_abi("rfc-2022", "arg#0 expected point to local kptr")
 int push_null_node(void *ctx)
 {
 	struct map_value *v;
@@ -767,6 +808,7 @@ int push_null_node(void *ctx)
 SEC("tc")
 __description("pushing an object before its NULL check")
 __failure __msg("arg#1 expected pointer to allocated object")
+__msg_abi("rfc-2022", "arg#0 expected point to local kptr")
 int push_unchecked_node(void *ctx)
 {
 	struct map_value *v;
@@ -783,6 +825,7 @@ int push_unchecked_node(void *ctx)
 SEC("tc")
 __description("pushing an object that is already in the list")
 __failure __msg("arg#1 expected pointer to allocated object")
+__msg_abi("rfc-2022", "arg#0 expected point to local kptr")
 int push_twice(void *ctx)
 {
 	struct map_value *v;
@@ -818,6 +861,7 @@ int use_after_push_unlock(void *ctx)
 SEC("tc")
 __description("dropping an object the list owns")
 __failure __msg("must be referenced or trusted")
+__msg_abi("rfc-2022", "arg#0 expected point to local kptr")
 int drop_after_push(void *ctx)
 {
 	struct map_value *v;
@@ -835,6 +879,7 @@ int drop_after_push(void *ctx)
 SEC("tc")
 __description("a list head on the stack")
 __failure __msg("arg#0 expected pointer to map value or allocated object")
+__msg_abi("rfc-2022", "arg#0 expected pointer to map value or local kptr")
 int head_is_stack(void *ctx)
 {
 	struct bpf_list_head h = {};
@@ -847,6 +892,7 @@ int head_is_stack(void *ctx)
 SEC("tc")
 __description("the context as a list head")
 __failure __msg("arg#0 expected pointer to map value or allocated object")
+__msg_abi("rfc-2022", "arg#0 expected pointer to map value or local kptr")
 int head_is_ctx(void *ctx)
 {
 	struct bpf_list_node *n;
@@ -912,6 +958,7 @@ int pop_unchecked(void *ctx)
 SEC("tc")
 __description("a popped node never dropped")
 __failure __msg("BPF_EXIT instruction in main prog would lead to reference leak")
+__msg_abi("rfc-2022", "Unreleased reference id=")
 int pop_leak(void *ctx)
 {
 	struct map_value *v;
@@ -927,6 +974,7 @@ int pop_leak(void *ctx)
 SEC("tc")
 __description("dropping a popped node without container_of")
 __failure __msg("must have zero offset when passed to release func or trusted arg to kfunc")
+__msg_abi("rfc-2022", "must have zero offset when passed to release func")
 int pop_drop_node_pointer(void *ctx)
 {
 	struct map_value *v;
@@ -964,6 +1012,7 @@ int pop_read_before_node(void *ctx)
 SEC("tc")
 __description("reading what bpf_list_front returned after the unlock")
 __failure __msg("invalid mem access 'scalar'")
+__abi("linux-6.18")
 int front_after_unlock(void *ctx)
 {
 	struct map_value *v;
@@ -981,6 +1030,7 @@ int front_after_unlock(void *ctx)
 SEC("tc")
 __description("exit inside the locked region")
 __failure __msg("BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region")
+__msg_abi("rfc-2022", "bpf_spin_unlock is missing")
 int exit_with_lock(void *ctx)
 {
 	struct map_value *v;
@@ -1123,6 +1173,7 @@ int lock_object_without_lock(void *ctx)
 SEC("tc")
 __description("bpf_rbtree_add without the lock")
 __failure __msg("bpf_spin_lock at off=0 must be held for bpf_rb_root")
+__abi("linux-6.18")
 int tree_missing_lock_add(void *ctx)
 {
 	struct tree_value *t;
@@ -1139,6 +1190,7 @@ int tree_missing_lock_add(void *ctx)
 SEC("tc")
 __description("bpf_rbtree_first without the lock")
 __failure __msg("bpf_spin_lock at off=0 must be held for bpf_rb_root")
+__abi("linux-6.18")
 int tree_missing_lock_first(void *ctx)
 {
 	struct tree_value *t;
@@ -1152,6 +1204,7 @@ int tree_missing_lock_first(void *ctx)
 SEC("tc")
 __description("bpf_rbtree_remove without the lock")
 __failure __msg("bpf_spin_lock at off=0 must be held for bpf_rb_root")
+__abi("linux-6.18")
 int tree_missing_lock_remove(void *ctx)
 {
 	struct tree_value *t;
@@ -1172,6 +1225,7 @@ int tree_missing_lock_remove(void *ctx)
 SEC("tc")
 __description("adding an object that is not the tree's type")
 __failure __msg("bpf_rb_node not found at offset=0")
+__abi("linux-6.18")
 int tree_add_list_object(void *ctx)
 {
 	struct foo *f;
@@ -1188,6 +1242,7 @@ int tree_add_list_object(void *ctx)
 SEC("tc")
 __description("dropping what bpf_rbtree_first returned")
 __failure __msg("must be referenced or trusted")
+__abi("linux-6.18")
 int tree_first_is_not_owned(void *ctx)
 {
 	struct tree_value *t;
@@ -1205,6 +1260,7 @@ int tree_first_is_not_owned(void *ctx)
 SEC("tc")
 __description("using what bpf_rbtree_remove returned before its NULL check")
 __failure __msg("invalid mem access 'ptr_or_null_'")
+__abi("linux-6.18")
 int tree_remove_unchecked(void *ctx)
 {
 	struct tree_value *t;
@@ -1229,6 +1285,7 @@ int tree_remove_unchecked(void *ctx)
 SEC("tc")
 __description("a list head passed as a tree root")
 __failure __msg("bpf_rb_root not found at offset=8")
+__abi("linux-6.18")
 int tree_list_head_as_root(void *ctx)
 {
 	struct map_value *v;
@@ -1250,7 +1307,11 @@ int obj_new_variable_type(void *ctx)
 {
 	struct foo *f;
 
+#ifdef PYBPF_ABI_RFC_2022
+	f = bpf_kptr_new_impl(bpf_get_prandom_u32(), 0, NULL);
+#else
 	f = bpf_obj_new_impl(bpf_get_prandom_u32(), NULL);
+#endif
 	if (f)
 		bpf_obj_drop(f);
 	return 0;

@@ -254,6 +254,7 @@ int refcounted_drop(void *ctx)
 SEC("tc")
 __description("bpf_percpu_obj_new of a plain struct, then bpf_percpu_obj_drop")
 __success __retval(0)
+__abi("linux-6.18")
 int percpu_new_drop(void *ctx)
 {
 	struct plain *p;
@@ -298,6 +299,7 @@ SEC("tc")
 __description("an allocated object never dropped")
 __failure __msg("Unreleased reference id={{[0-9]+}} alloc_insn={{[0-9]+}}")
 __msg("BPF_EXIT instruction in main prog would lead to reference leak")
+__msg_abi("rfc-2022", "Unreleased reference id={{[0-9]+}} alloc_insn={{[0-9]+}}")
 int leak(void *ctx)
 {
 	struct plain *p;
@@ -338,6 +340,7 @@ int write_before_null_check(void *ctx)
 SEC("tc")
 __description("dropping an object before its NULL check")
 __failure __msg("Possibly NULL pointer passed to trusted arg0")
+__msg_abi("rfc-2022", "arg#0 expected point to local kptr")
 int drop_before_null_check(void *ctx)
 {
 	struct plain *p;
@@ -363,6 +366,7 @@ int write_after_drop(void *ctx)
 SEC("tc")
 __description("dropping an object twice")
 __failure __msg("must be referenced or trusted")
+__msg_abi("rfc-2022", "arg#0 expected point to local kptr")
 int double_drop(void *ctx)
 {
 	struct plain *p;
@@ -376,6 +380,7 @@ int double_drop(void *ctx)
 SEC("tc")
 __description("dropping a map value")
 __failure __msg("must be referenced or trusted")
+__msg_abi("rfc-2022", "arg#0 expected point to local kptr")
 int drop_map_value(void *ctx)
 {
 	struct stash *s;
@@ -388,6 +393,7 @@ int drop_map_value(void *ctx)
 SEC("tc")
 __description("dropping a pointer to a nested member")
 __failure __msg("must have zero offset when passed to release func or trusted arg to kfunc")
+__msg_abi("rfc-2022", "must have zero offset when passed to release func")
 int drop_member(void *ctx)
 {
 	struct shape *s;
@@ -414,6 +420,7 @@ int read_past_end(void *ctx)
 SEC("tc")
 __description("writing an object's bpf_rb_node")
 __failure __msg("direct access to bpf_rb_node is disallowed")
+__abi("linux-6.18")
 int write_rb_node(void *ctx)
 {
 	struct treed *l;
@@ -453,6 +460,7 @@ int write_spin_lock(void *ctx)
 SEC("tc")
 __description("reading an object's bpf_refcount")
 __failure __msg("direct access to bpf_refcount is disallowed")
+__abi("linux-6.18")
 int read_refcount(void *ctx)
 {
 	struct counted *c;
@@ -497,6 +505,7 @@ int xchg_untagged_field(void *ctx)
 SEC("tc")
 __description("dropping a pointer loaded from a map value (a scalar to the verifier)")
 __failure __msg("must be referenced or trusted")
+__msg_abi("rfc-2022", "arg#0 expected point to local kptr")
 int drop_loaded_pointer(void *ctx)
 {
 	struct plain *p;

@@ -4,6 +4,7 @@
  * bpf_spin_lock that shares the root's private section.  Successful programs return a
  * value computed from the tree's contents; every verdict, __msg and __retval is what
  * Linux 6.18 gave for the program. */
+/* The October 2022 series (ABI rfc-2022) had no red-black trees: every program here carries __abi("linux-6.18"). */
 #include <stdbool.h>
 #include <linux/bpf.h>
 #include "bpf_helpers.h"
@@ -115,6 +116,7 @@ static __always_inline long drain(struct bpf_spin_lock *lock, struct bpf_rb_root
 }
 
 SEC("tc")
+__abi("linux-6.18")
 __description("global tree: the first of five keys is their minimum")
 __success __ordered __retval(1)
 int first_is_min(void *ctx)
@@ -135,6 +137,7 @@ int first_is_min(void *ctx)
 }
 
 SEC("tc")
+__abi("linux-6.18")
 __description("global tree: removing first again and again gives the keys in order")
 __success __ordered __retval(12345)
 int drain_in_order(void *ctx)
@@ -146,6 +149,7 @@ int drain_in_order(void *ctx)
 }
 
 SEC("tc")
+__abi("linux-6.18")
 __description("global tree: equal keys are all kept")
 __success __ordered __retval(1223)
 int equal_keys(void *ctx)
@@ -157,6 +161,7 @@ int equal_keys(void *ctx)
 }
 
 SEC("tc")
+__abi("linux-6.18")
 __description("global tree: bpf_rbtree_first of an empty tree is NULL")
 __success __retval(-1)
 int first_of_empty(void *ctx)
@@ -165,6 +170,7 @@ int first_of_empty(void *ctx)
 }
 
 SEC("tc")
+__abi("linux-6.18")
 __description("a greater() callback orders the tree the other way")
 __success __ordered __retval(8531)
 int descending_order(void *ctx)
@@ -176,6 +182,7 @@ int descending_order(void *ctx)
 }
 
 SEC("tc")
+__abi("linux-6.18")
 __description("map value tree: add, first and remove under the value's lock")
 __success __ordered __retval(279)
 int map_value_tree(void *ctx)
@@ -193,6 +200,7 @@ int map_value_tree(void *ctx)
 }
 
 SEC("tc")
+__abi("linux-6.18")
 __description("a removed node is owned again: re-keyed and added back")
 __success __ordered __retval(79)
 int remove_rekey_readd(void *ctx)
@@ -221,6 +229,7 @@ int remove_rekey_readd(void *ctx)
 }
 
 SEC("tc")
+__abi("linux-6.18")
 __description("bpf_rbtree_add returns 0 for a node not yet in a tree")
 __success __retval(0)
 int add_returns_zero(void *ctx)
@@ -240,6 +249,7 @@ int add_returns_zero(void *ctx)
 }
 
 SEC("tc")
+__abi("linux-6.18")
 __description("the added node is still readable and writable until the unlock")
 __success __ordered __retval(42)
 int non_owning_until_unlock(void *ctx)
@@ -264,6 +274,7 @@ int non_owning_until_unlock(void *ctx)
 }
 
 SEC("tc")
+__abi("linux-6.18")
 __description("bpf_rbtree_root, bpf_rbtree_left and bpf_rbtree_right walk a three-node tree")
 __success __ordered __retval(426)
 int walk_root_left_right(void *ctx)
@@ -292,6 +303,7 @@ int walk_root_left_right(void *ctx)
 }
 
 SEC("tc")
+__abi("linux-6.18")
 __description("bpf_rbtree_add without the lock")
 __failure __msg("bpf_spin_lock at off={{[0-9]+}} must be held for bpf_rb_root")
 int add_without_lock(void *ctx)
@@ -306,6 +318,7 @@ int add_without_lock(void *ctx)
 }
 
 SEC("tc")
+__abi("linux-6.18")
 __description("bpf_rbtree_first without the lock")
 __failure __msg("bpf_spin_lock at off={{[0-9]+}} must be held for bpf_rb_root")
 int first_without_lock(void *ctx)
@@ -317,6 +330,7 @@ int first_without_lock(void *ctx)
 }
 
 SEC("tc")
+__abi("linux-6.18")
 __description("bpf_rbtree_remove without the lock")
 __failure __msg("bpf_spin_lock at off={{[0-9]+}} must be held for bpf_rb_root")
 int remove_without_lock(void *ctx)
@@ -335,6 +349,7 @@ int remove_without_lock(void *ctx)
 }
 
 SEC("tc")
+__abi("linux-6.18")
 __description("bpf_rbtree_add under the lock of another tree")
 __failure __msg("bpf_spin_lock at off={{[0-9]+}} must be held for bpf_rb_root")
 int add_under_other_lock(void *ctx)
@@ -351,6 +366,7 @@ int add_under_other_lock(void *ctx)
 }
 
 SEC("tc")
+__abi("linux-6.18")
 __description("adding a node of another type than the root holds")
 __failure __msg("operation on bpf_rb_root expects arg#1 bpf_rb_node at offset=8 in struct node, but arg is at offset=0 in struct other")
 int add_wrong_type(void *ctx)
@@ -367,6 +383,7 @@ int add_wrong_type(void *ctx)
 }
 
 SEC("tc")
+__abi("linux-6.18")
 __description("removing a node found under an earlier lock (its reference died with the unlock)")
 __failure __msg("bpf_rbtree_remove can only take non-owning or refcounted bpf_rb_node pointer")
 int remove_after_relock(void *ctx)
@@ -387,6 +404,7 @@ int remove_after_relock(void *ctx)
 }
 
 SEC("tc")
+__abi("linux-6.18")
 __description("reading an added node after the unlock")
 __failure __msg("invalid mem access 'scalar'")
 int read_after_unlock(void *ctx)
@@ -403,6 +421,7 @@ int read_after_unlock(void *ctx)
 }
 
 SEC("tc")
+__abi("linux-6.18")
 __description("adding the same node twice")
 __failure __msg("arg#1 expected pointer to allocated object")
 int add_twice(void *ctx)
@@ -420,6 +439,7 @@ int add_twice(void *ctx)
 }
 
 SEC("tc")
+__abi("linux-6.18")
 __description("a removed node never dropped")
 __failure __msg("Unreleased reference id={{[0-9]+}} alloc_insn={{[0-9]+}}")
 int removed_leak(void *ctx)
@@ -435,6 +455,7 @@ int removed_leak(void *ctx)
 }
 
 SEC("tc")
+__abi("linux-6.18")
 __description("using what bpf_rbtree_remove returned before its NULL check")
 __failure __msg("invalid mem access 'ptr_or_null_'")
 int removed_null_check(void *ctx)
@@ -458,6 +479,7 @@ int removed_null_check(void *ctx)
 }
 
 SEC("tc")
+__abi("linux-6.18")
 __description("dropping a node bpf_rbtree_first returned (the tree owns it)")
 __failure __msg("must be referenced or trusted")
 int drop_first(void *ctx)
@@ -479,6 +501,7 @@ static bool less_writes_node(struct bpf_rb_node *a, const struct bpf_rb_node *b)
 }
 
 SEC("tc")
+__abi("linux-6.18")
 __description("a less() callback that writes a bpf_rb_node")
 __failure __msg("direct access to bpf_rb_node is disallowed")
 int less_writes_rb_node(void *ctx)
@@ -502,6 +525,7 @@ static bool less_writes_key(struct bpf_rb_node *a, const struct bpf_rb_node *b)
 }
 
 SEC("tc")
+__abi("linux-6.18")
 __description("a less() callback may write its nodes' data fields")
 __success __retval(104)
 int less_writes_data(void *ctx)
@@ -531,6 +555,7 @@ static bool less_calls_remove(struct bpf_rb_node *a, const struct bpf_rb_node *b
 }
 
 SEC("tc")
+__abi("linux-6.18")
 __description("a less() callback that calls bpf_rbtree_remove")
 __failure __msg("bpf_rbtree_remove not allowed in rbtree cb")
 int less_calls_kfunc(void *ctx)
@@ -553,6 +578,7 @@ static long less_returns_two(struct bpf_rb_node *a, const struct bpf_rb_node *b)
 }
 
 SEC("tc")
+__abi("linux-6.18")
 __description("a less() callback returning something other than 0 or 1")
 __failure __msg("should have been in [0, 1]")
 int less_bad_return(void *ctx)

@@ -2,6 +2,7 @@
 /* Refcounted local kptrs: bpf_refcount_acquire gives a second owning reference, so one object
  * can be in a tree and a list at once, and each reference is released on its own.  Every
  * verdict, __msg and __retval is what Linux 6.18 gave for the program. */
+/* The October 2022 series (ABI rfc-2022) had no bpf_refcount: every program here carries __abi("linux-6.18"). */
 #include <stdbool.h>
 #include <linux/bpf.h>
 #include "bpf_helpers.h"
@@ -87,6 +88,7 @@ static __always_inline long list_take(void)
 }
 
 SEC("tc")
+__abi("linux-6.18")
 __description("bpf_refcount_acquire: two references, each dropped")
 __success __retval(5)
 int acquire_drop_both(void *ctx)
@@ -108,6 +110,7 @@ int acquire_drop_both(void *ctx)
 }
 
 SEC("tc")
+__abi("linux-6.18")
 __description("one object in a tree and a list; taken out of both")
 __success __retval(707)
 int tree_and_list(void *ctx)
@@ -132,6 +135,7 @@ int tree_and_list(void *ctx)
 }
 
 SEC("tc")
+__abi("linux-6.18")
 __description("bpf_refcount_acquire of the non-owning reference left by bpf_rbtree_add")
 __success __retval(9)
 int acquire_non_owning(void *ctx)
@@ -154,6 +158,7 @@ int acquire_non_owning(void *ctx)
 }
 
 SEC("tc")
+__abi("linux-6.18")
 __description("adding a node already in the tree fails with -EINVAL and drops that reference")
 __success __retval(-22)
 int add_twice_einval(void *ctx)
@@ -177,6 +182,7 @@ int add_twice_einval(void *ctx)
 }
 
 SEC("tc")
+__abi("linux-6.18")
 __description("pushing a node already in the list fails with -EINVAL")
 __success __retval(-22)
 int push_twice_einval(void *ctx)
@@ -200,6 +206,7 @@ int push_twice_einval(void *ctx)
 }
 
 SEC("tc")
+__abi("linux-6.18")
 __description("removed from the tree, the object still lives in the list")
 __success __retval(3)
 int survives_in_list(void *ctx)
@@ -225,6 +232,7 @@ int survives_in_list(void *ctx)
 }
 
 SEC("tc")
+__abi("linux-6.18")
 __description("the tree's node, found again by bpf_rbtree_first, is the object the list holds")
 __success __retval(11)
 int same_object(void *ctx)
@@ -258,6 +266,7 @@ int same_object(void *ctx)
 }
 
 SEC("tc")
+__abi("linux-6.18")
 __description("bpf_refcount_acquire of a type without bpf_refcount")
 __failure __msg("arg#0 doesn't point to a type with bpf_refcount field")
 int acquire_no_refcount(void *ctx)
@@ -273,6 +282,7 @@ int acquire_no_refcount(void *ctx)
 }
 
 SEC("tc")
+__abi("linux-6.18")
 __description("the acquired reference never dropped")
 __failure __msg("Unreleased reference id={{[0-9]+}} alloc_insn={{[0-9]+}}")
 int acquired_leak(void *ctx)
@@ -288,6 +298,7 @@ int acquired_leak(void *ctx)
 }
 
 SEC("tc")
+__abi("linux-6.18")
 __description("using what bpf_refcount_acquire of a non-owning reference gave before its NULL check")
 __failure __msg("invalid mem access 'ptr_or_null_'")
 int acquired_null_check(void *ctx)
@@ -306,6 +317,7 @@ int acquired_null_check(void *ctx)
 }
 
 SEC("tc")
+__abi("linux-6.18")
 __description("bpf_refcount_acquire of an owning reference cannot fail: no NULL check needed")
 __success __retval(6)
 int acquire_owning_not_null(void *ctx)
@@ -323,6 +335,7 @@ int acquire_owning_not_null(void *ctx)
 }
 
 SEC("tc")
+__abi("linux-6.18")
 __description("bpf_refcount_acquire before the NULL check of bpf_obj_new")
 __failure __msg("Possibly NULL pointer passed to trusted arg0")
 int acquire_maybe_null(void *ctx)
@@ -339,6 +352,7 @@ int acquire_maybe_null(void *ctx)
 }
 
 SEC("tc")
+__abi("linux-6.18")
 __description("writing the bpf_refcount field")
 __failure __msg("direct access to bpf_refcount is disallowed")
 int write_refcount(void *ctx)
@@ -352,6 +366,7 @@ int write_refcount(void *ctx)
 }
 
 SEC("tc")
+__abi("linux-6.18")
 __description("bpf_refcount_acquire of a map value")
 __failure __msg("arg#0 is neither owning or non-owning ref")
 int acquire_map_value(void *ctx)
@@ -370,6 +385,7 @@ int acquire_map_value(void *ctx)
 }
 
 SEC("tc")
+__abi("linux-6.18")
 __description("bpf_refcount_acquire of a dropped object")
 __failure __msg("arg#0 is neither owning or non-owning ref")
 int acquire_after_drop(void *ctx)
@@ -385,6 +401,7 @@ int acquire_after_drop(void *ctx)
 }
 
 SEC("tc")
+__abi("linux-6.18")
 __description("dropping a refcounted node the tree owns (a non-owning reference)")
 __failure __msg("must be referenced or trusted")
 int drop_non_owning(void *ctx)
@@ -400,6 +417,7 @@ int drop_non_owning(void *ctx)
 }
 
 SEC("tc")
+__abi("linux-6.18")
 __description("reading a refcounted node through its non-owning reference after the unlock")
 __failure __msg("invalid mem access 'scalar'")
 int read_after_unlock(void *ctx)
@@ -414,6 +432,7 @@ int read_after_unlock(void *ctx)
 }
 
 SEC("tc")
+__abi("linux-6.18")
 __description("dropping the acquired reference twice")
 __failure __msg("must be referenced or trusted")
 int acquired_double_drop(void *ctx)

@@ -6,6 +6,7 @@
 #include <linux/pkt_cls.h>
 #include "bpf_helpers.h"
 #include "bpf_misc.h"
+#include "bpf_experimental.h" /* __msg_abi: the 2022 series' words where they differ */
 
 struct locked {
 	struct bpf_spin_lock lock;
@@ -144,6 +145,7 @@ int lock_on_one_path(struct __sk_buff *skb)
 SEC("tc")
 __description("exit while holding a map value's lock")
 __failure __msg("BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region")
+__msg_abi("rfc-2022", "bpf_spin_unlock is missing")
 int exit_locked(struct __sk_buff *skb)
 {
 	struct locked *v = lookup(&locks, 0);
@@ -157,6 +159,7 @@ int exit_locked(struct __sk_buff *skb)
 SEC("tc")
 __description("exit while holding a global lock")
 __failure __msg("BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region")
+__msg_abi("rfc-2022", "bpf_spin_unlock is missing")
 int exit_locked_global(struct __sk_buff *skb)
 {
 	bpf_spin_lock(&glock);
@@ -392,6 +395,7 @@ static __noinline int bump(struct locked *v)
 SEC("tc")
 __description("a static function called while holding the lock")
 __success __retval(TC_ACT_OK)
+__failure_abi("rfc-2022") __msg_abi("rfc-2022", "function calls are not allowed while holding a lock")
 int static_call_while_locked(struct __sk_buff *skb)
 {
 	struct locked *v = lookup(&locks, 0);
@@ -439,6 +443,7 @@ static __noinline int take(struct locked *v)
 SEC("tc")
 __description("a static function returns with the lock held")
 __failure __msg("BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region")
+__msg_abi("rfc-2022", "bpf_spin_unlock is missing")
 int static_call_leaves_locked(struct __sk_buff *skb)
 {
 	struct locked *v = lookup(&locks, 0);
@@ -452,6 +457,7 @@ int static_call_leaves_locked(struct __sk_buff *skb)
 SEC("tc")
 __description("a static function takes the lock, the caller releases it")
 __success __retval(TC_ACT_OK)
+__failure_abi("rfc-2022") __msg_abi("rfc-2022", "bpf_spin_unlock is missing")
 __naked void static_call_takes_lock(void)
 {
 	asm volatile (
@@ -502,6 +508,8 @@ __description("a lookup of a constant array key keeps the value's lock identity"
 __success __retval(TC_ACT_OK) __log_level(2)
 __msg("R0=map_value(id=1,map=locks,ks=4,vs=16)")
 __msg("call bpf_spin_lock#93") __msg("; refs=1") /* 6.18 counts the held lock among the references */
+/* the series' base printed register states in another format, and no lock among refs=: only its verdict */
+__msg_abi("rfc-2022", "call bpf_spin_lock#93")
 __naked void const_key_lookup_id(void)
 {
 	asm volatile (
@@ -526,6 +534,7 @@ SEC("tc")
 __description("a NULL-checked value keeps its id while its type holds a lock")
 __success __retval(TC_ACT_OK) __log_level(2)
 __msg("R6=map_value(id=1,map=hash_locks,ks=4,vs=16)")
+__msg_abi("rfc-2022", "call bpf_spin_lock#93") /* as above: the series' verdict, not its state lines */
 int null_checked_id(struct __sk_buff *skb)
 {
 	struct locked *v = lookup(&hash_locks, 0);

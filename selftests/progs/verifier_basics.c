@@ -106,6 +106,7 @@ int packet_read_with_check(struct xdp_md *ctx)
 SEC("tc")
 __description("exit with a spin lock held")
 __failure __msg("BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region")
+__msg_abi("rfc-2022", "bpf_spin_unlock is missing")
 int spin_lock_not_released(struct __sk_buff *skb)
 {
 	__u32 key = 0;

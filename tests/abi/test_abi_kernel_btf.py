@@ -24,8 +24,10 @@ def _signature(btf: Btf, func_id: int) -> tuple:
         parts = []
         while tid:
             t = btf.types[tid]
-            parts.append(f"{t.kind.name}:{btf.name_of(t)}")
-            if t.kind in (Kind.STRUCT, Kind.UNION, Kind.INT, Kind.FUNC_PROTO):
+            # the bundle keeps gen_kfuncs_btf.OPAQUE_STRUCTS as declarations: a FWD stands for its STRUCT
+            kind = Kind.STRUCT if t.kind == Kind.FWD else t.kind
+            parts.append(f"{kind.name}:{btf.name_of(t)}")
+            if kind in (Kind.STRUCT, Kind.UNION, Kind.INT, Kind.FUNC_PROTO):
                 break
             tid = t.type
         return "/".join(parts) or "void"

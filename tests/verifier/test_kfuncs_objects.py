@@ -188,8 +188,10 @@ char _license[] SEC("license") = "GPL";
 RFC_EXPECTED = {
     "rfc_fifo": None,
     "rfc_use_after_unlock": "invalid mem access 'scalar'",
-    "rfc_add_twice": "arg#0 expected pointer to allocated object",
-    "rfc_no_lock": "bpf_spin_lock at off=0 must be held for bpf_list_head",
+    # the series' words ([PATCH bpf-next v2 22/25] bpf: Introduce single ownership BPF linked list API,
+    # 13 Oct 2022): the added node is PTR_UNTRUSTED, and the lock check names the operation
+    "rfc_add_twice": "arg#0 expected point to local kptr",
+    "rfc_no_lock": "bpf_spin_lock at off=0 must be held for manipulating bpf_list_head",
 }
 
 

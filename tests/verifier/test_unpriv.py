@@ -1,13 +1,12 @@
 """pybpf's verifier for a loader without capabilities (``verify(..., unpriv=True)``).
 
-The reference machine runs with ``kernel.unprivileged_bpf_disabled=2``: no process can
-load a program there without CAP_BPF, and dropping capabilities does not help while the
-sysctl is 2.  So these expectations are not recorded from a live kernel: each reason line
-is the text Linux 6.18's verifier.c prints for that rule (sanitize_err,
+Each reason line is the text Linux 6.18's verifier prints for that rule (sanitize_err,
 check_stack_access_for_ptr_arithmetic, sanitize_check_bounds, check_cond_jmp_op,
-check_mem_access, check_func_arg, check_return_code), and each program is one the rule
-applies to.  The same programs loaded as root are accepted by the live kernel (checked
-where bpf() is usable), which shows the refusal comes from the unprivileged rules alone.
+check_mem_access, check_func_arg, check_return_code), as the live kernel said it to an
+unprivileged process (the same programs are in corpus_unpriv/, recorded by ``record.py
+--unpriv``; they are asked of the live kernel again here where ``unpriv_available()``
+allows).  The same programs loaded as root are accepted by the live kernel (checked where
+bpf() is usable), which shows the refusal comes from the unprivileged rules alone.
 """
 
 from __future__ import annotations
@@ -17,8 +16,11 @@ import errno
 import pytest
 from pybpf.abi.uapi import MapType, ProgType
 from pybpf.harness.asmprog import AsmProgram, load_in_kernel
+from pybpf.harness.verify import load_asm_unpriv
 from pybpf.isa import assemble
 from pybpf.kernel import available
+from pybpf.kernel.unpriv import unpriv_available
+from pybpf.kernel.vlog import verdict
 from pybpf.verifier import MapDesc, verify
 
 ARRAY = MapDesc(MapType.ARRAY, 4, 16, 1)
@@ -66,6 +68,17 @@ def test_unprivileged_reason(name: str, src: str, maps: tuple[MapDesc, ...], rea
     assert not v.ok
     if reason is not None:
         assert v.first_error == reason
+
+
+@pytest.mark.parametrize("name,src,maps,reason", CASES, ids=[c[0] for c in CASES])
+def test_live_unprivileged_kernel_agrees(name: str, src: str, maps: tuple[MapDesc, ...], reason: str | None) -> None:
+    why = unpriv_available()
+    if why is not None:
+        pytest.skip(f"the live kernel cannot be asked as an unprivileged loader: {why}")
+    insns = tuple(assemble(src))
+    kernel = load_asm_unpriv(AsmProgram(name, "test_unpriv", ProgType.SOCKET_FILTER, maps, insns))
+    ours = verify(insns, maps=maps, unpriv=True)
+    assert (ours.ok, ours.first_error) == (kernel.ok, verdict(kernel.log))
 
 
 @pytest.mark.parametrize("name,src,maps,reason", [c for c in CASES if c[0] != "pointer_minus_pointer"],

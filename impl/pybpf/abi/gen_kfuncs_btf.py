@@ -10,7 +10,8 @@ It keeps, renumbered from 1 in the order they are first reached:
 * the FUNC of every kfunc of every ABI profile that the source BTF has, with
   its FUNC_PROTO and every type reachable from it;
 * the structs named in ``EXTRA_STRUCTS`` (``bpf_spin_lock``, the graph roots and
-  nodes, ``bpf_refcount``, ``bpf_timer``) and what they reach.
+  nodes, ``bpf_refcount``, ``bpf_timer``) and what they reach;
+* the structs of ``OPAQUE_STRUCTS`` only as declarations (FWD), not what they reach.
 
 Run it on a machine with 6.18's BTF to refresh the bundle::
 
@@ -26,10 +27,13 @@ from pathlib import Path
 
 from pybpf.abi.profiles import PROFILES
 from pybpf.btf import Btf, Kind, load, write
-from pybpf.btf.types import COMPOSITE_KINDS, ENUM_KINDS, BtfType, type_refs
+from pybpf.btf.types import COMPOSITE_KINDS, ENUM_KINDS, BtfType, Fwd, type_refs
 
 EXTRA_STRUCTS = ("bpf_spin_lock", "bpf_list_head", "bpf_list_node", "bpf_rb_root", "bpf_rb_node", "bpf_refcount",
                  "bpf_timer")
+# kernel objects a kfunc takes by pointer and pybpf never looks into without the live BTF: kept as a
+# declaration (FWD), which keeps the bundle small (task_struct alone reaches most of vmlinux)
+OPAQUE_STRUCTS = ("task_struct",)
 BUNDLE = Path(__file__).with_name("kfuncs.btf")
 SOURCE = Path("/sys/kernel/btf/vmlinux")
 
@@ -59,6 +63,8 @@ def _closure(src: Btf, roots: list[int]) -> list[int]:
             continue
         seen.add(tid)
         order.append(tid)
+        if _opaque(src, tid):
+            continue
         stack.extend(reversed([r for r in type_refs(src.types[tid]) if r not in seen]))
     return order
 
@@ -86,12 +92,20 @@ def _renamed(t: BtfType, src: Btf, dst: Btf, ids: dict[int, int]) -> BtfType:
     return dataclasses.replace(t, **changes)
 
 
+def _opaque(src: Btf, tid: int) -> bool:
+    t = src.types[tid]
+    return t.kind == Kind.STRUCT and src.name_of(t) in OPAQUE_STRUCTS
+
+
 def subset(src: Btf) -> Btf:
     """The kfunc subset of ``src`` as a new, self-contained BTF."""
     keep = _closure(src, _roots(src))
     ids = {0: 0} | {old: new for new, old in enumerate(keep, start=1)}
     dst = Btf()
     for old in keep:
+        if _opaque(src, old):
+            dst.add_type(Fwd(dst.add_string(src.name_of(src.types[old]))))
+            continue
         dst.add_type(_renamed(src.types[old], src, dst, ids))
     return dst
 

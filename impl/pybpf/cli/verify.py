@@ -37,7 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "verifier corpus format: '## name:' and '## prog_type:' headers)")
     p.add_argument("--prog", action="append", metavar="GLOB", help="only programs whose name matches (repeatable)")
     p.add_argument("--log-level", type=int, default=1, metavar="N")
-    p.add_argument("--unpriv", action="store_true", help="verify as an unprivileged user (pybpf target)")
+    p.add_argument("--unpriv", action="store_true",
+                   help="verify as an unprivileged user (the kernel target: loaded by a child that dropped to nobody "
+                        "without capabilities; needs root and kernel.unprivileged_bpf_disabled=0)")
     p.add_argument("--target", choices=("pybpf", "kernel", "both"), default="pybpf")
     p.add_argument("-o", "--output", choices=("table", "csv", "json"), default="table")
     p.add_argument("--log", action="store_true", help="include each program's verifier log")
@@ -72,7 +74,7 @@ def main(args: argparse.Namespace) -> int:
                 row["pybpf"] = verify_with_pybpf(obj, name, log_level=args.log_level, unpriv=args.unpriv,
                                                  timeout=args.timeout, abi=args.abi)
             if "kernel" in targets:
-                row["kernel"] = verify_with_kernel(obj, name, log_level=args.log_level)
+                row["kernel"] = verify_with_kernel(obj, name, log_level=args.log_level, unpriv=args.unpriv)
             rows.append(row)
     if rows:
         sys.stdout.write(_render(rows, targets, args.output, args.log))
@@ -113,7 +115,7 @@ def _asm_rows(path: str, args: argparse.Namespace, targets: tuple[str, ...],
             row["pybpf"] = verify_asm_with_pybpf(p, log_level=args.log_level, unpriv=args.unpriv,
                                                  timeout=args.timeout)
         if "kernel" in targets:
-            row["kernel"] = verify_asm_with_kernel(p, log_level=args.log_level)
+            row["kernel"] = verify_asm_with_kernel(p, log_level=args.log_level, unpriv=args.unpriv)
         rows.append(row)
     return False
 

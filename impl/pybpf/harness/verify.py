@@ -18,7 +18,7 @@ from pybpf.abi.uapi import ProgType
 from pybpf.btf.graph import Btf
 from pybpf.btf.record import LEGACY_CONTAINS, BtfRecord, BtfRecordError, btf_record, struct_metas
 from pybpf.errors import InputError, KernelError, PybpfError
-from pybpf.harness.asmprog import AsmProgram, load_in_kernel
+from pybpf.harness.asmprog import AsmProgram, KernelResult, load_in_kernel, with_map_fds
 from pybpf.isa import Insn
 from pybpf.kernel.objload_attach import ATTACH_NAMES
 from pybpf.kernel.objload_ksyms import KernelType
@@ -63,7 +63,8 @@ def map_descs(obj: Object, *, legacy_contains: bool = False) -> tuple[dict[str, 
         args = create_args(spec, btf=False)
         value_id, record = value_record(obj, spec, legacy_contains) if btf_loads else (0, None)
         descs.append(MapDesc(args.map_type, args.key_size, args.value_size, args.max_entries, args.map_flags,
-                             args.name, record, value_id, obj.btf if value_id else None))
+                             args.name, record, value_id, obj.btf if value_id else None,
+                             spec.initial if spec.frozen else None))
     return index, descs
 
 
@@ -147,6 +148,7 @@ def verify_context(obj: Object, abi: str = "linux-6.18", prog: Program | None = 
     context: dict[str, object] = {"btf": obj.btf, "kernel_btf": kfunc_btf(obj, abi) if kfuncs else None, "abi": abi}
     if prog is not None:
         context["func_info"] = list(prog.func_info)  # its records: the verifier finds global functions by them
+        context["sleepable"] = prog.sleepable
         attach = attach_context(obj, prog)
         if attach and context["kernel_btf"] not in (None, attach["kernel_btf"]):
             # one kernel BTF holds both the kfuncs and the attach target: the 2022 profiles keep theirs elsewhere
@@ -206,17 +208,22 @@ def verify_with_pybpf(obj: Object, name: str, *, log_level: int = 1, unpriv: boo
                        int((time.perf_counter() - started) * 1e6), v.log)
 
 
-def verify_with_kernel(obj: Object, name: str, *, log_level: int = 1) -> ProgVerdict:
+def verify_with_kernel(obj: Object, name: str, *, log_level: int = 1, unpriv: bool = False) -> ProgVerdict:
+    """The live kernel's verdict; ``unpriv``: the whole object loaded by a child without capabilities."""
     from pybpf.kernel import available
     from pybpf.kernel.objload import load_object
+    from pybpf.kernel.unpriv import load_object_unpriv, unpriv_available
     from pybpf.kernel.vlog import verdict as reason_line
 
-    why = available()
+    why = unpriv_available() if unpriv else available()
     if why is not None:
         return ProgVerdict(obj.path, name, "kernel", "skipped", first_error=f"the kernel cannot be used: {why}")
     started = time.perf_counter()
     try:
-        loaded = load_object(obj, programs=[name], log_level=max(log_level, 1))
+        if unpriv:
+            loaded = load_object_unpriv(obj, [name], log_level=max(log_level, 1))
+        else:
+            loaded = load_object(obj, programs=[name], log_level=max(log_level, 1))
     except KernelError as err:
         return ProgVerdict(obj.path, name, "kernel", "failure", reason_line(err.log) or err.message, log=err.log)
     with loaded:
@@ -255,16 +262,32 @@ def verify_asm_with_pybpf(p: AsmProgram, *, log_level: int = 1, unpriv: bool = F
                        int((time.perf_counter() - started) * 1e6), v.log)
 
 
-def verify_asm_with_kernel(p: AsmProgram, *, log_level: int = 1) -> ProgVerdict:
-    """The live kernel's verifier on a program of an assembler file."""
+def load_asm_unpriv(p: AsmProgram, log_level: int = 1) -> KernelResult:
+    """Load ``p`` as an unprivileged process (``pybpf.kernel.unpriv``): its maps are created here, as root."""
+    from pybpf.kernel import map_create
+    from pybpf.kernel.unpriv import prog_load_unpriv
+
+    fds = [map_create(m.map_type, m.key_size, m.value_size, m.max_entries, map_flags=m.flags) for m in p.maps]
+    try:
+        res = prog_load_unpriv(with_map_fds(p.insns, [int(f) for f in fds]), prog_type=p.prog_type,
+                               log_level=log_level, prog_flags=p.prog_flags)
+        return KernelResult(res.ok, res.errno, res.log)
+    finally:
+        for f in fds:
+            f.close()
+
+
+def verify_asm_with_kernel(p: AsmProgram, *, log_level: int = 1, unpriv: bool = False) -> ProgVerdict:
+    """The live kernel's verifier on a program of an assembler file (``unpriv``: loaded by an unprivileged child)."""
     from pybpf.kernel import available
+    from pybpf.kernel.unpriv import unpriv_available
     from pybpf.kernel.vlog import verdict as reason_line
 
-    why = available()
+    why = unpriv_available() if unpriv else available()
     if why is not None:
         return ProgVerdict(p.file, p.name, "kernel", "skipped", first_error=f"the kernel cannot be used: {why}")
     started = time.perf_counter()
-    res = load_in_kernel(p, max(log_level, 1))
+    res = load_asm_unpriv(p, max(log_level, 1)) if unpriv else load_in_kernel(p, max(log_level, 1))
     stats = _stats(res.log)
     return ProgVerdict(p.file, p.name, "kernel", "success" if res.ok else "failure",
                        "" if res.ok else reason_line(res.log), *stats,

@@ -25,6 +25,7 @@ from pybpf.isa.insn import Insn
 from pybpf.isa.opcodes import Kind
 from pybpf.isa.validate import insn_spec
 from pybpf.obj.model import FuncInfo
+from pybpf.verifier import sanitize
 from pybpf.verifier.cfg import (
     check_cfg,
     check_opcodes,
@@ -37,7 +38,7 @@ from pybpf.verifier.core import do_check, do_check_subprogs
 from pybpf.verifier.env import Env
 from pybpf.verifier.fields import check_map_prog_compatibility
 from pybpf.verifier.globalfunc import global_funcs
-from pybpf.verifier.helper_protos import PROTOS
+from pybpf.verifier.helper_protos import PROTOS, helper_allowed
 from pybpf.verifier.kfuncs import check_kfunc_ids, check_kfuncs_eliminated, mark_callback_calls
 from pybpf.verifier.kfuncs import kernel_btf as kfunc_btf
 from pybpf.verifier.log import LOG_LEVEL2, VerifierLog
@@ -80,12 +81,18 @@ def _specs(insns: Sequence[Insn]):
     return specs
 
 
-def _helper_uses(insns: Sequence[Insn], specs) -> dict[int, int]:
-    """The registers each helper call reads: its prototype's arguments."""
+def _helper_uses(insns: Sequence[Insn], specs, prog_type: int, unpriv: bool) -> dict[int, int]:
+    """The registers each helper call reads: its prototype's arguments (all five where the program type
+    has no prototype for it, as 6.18 counts them)."""
     uses = {}
     for pc, spec in enumerate(specs):
-        if spec is not None and spec.kind is Kind.CALL and insns[pc].imm in PROTOS:
-            uses[pc] = ((1 << (len(PROTOS[insns[pc].imm].args) + 1)) - 1) & ~1
+        if spec is None or spec.kind is not Kind.CALL:
+            continue
+        imm = insns[pc].imm
+        if not helper_allowed(imm, prog_type, unpriv):
+            uses[pc] = 0b111110
+        elif imm in PROTOS:
+            uses[pc] = ((1 << (len(PROTOS[imm].args) + 1)) - 1) & ~1
     return uses
 
 
@@ -147,7 +154,7 @@ def verify(insns: Sequence[Insn], *, prog_type: int = ProgType.SOCKET_FILTER, ma
            log_level: int = 1, unpriv: bool = False, nr_cpu_ids: int | None = None,
            deadline: float | None = None, btf: Btf | None = None, kernel_btf: Btf | None = None,
            abi: str = "linux-6.18", attach_btf_id: int = 0, expected_attach_type: int = 0,
-           func_info: bool | Sequence[FuncInfo] = False) -> Verdict:
+           func_info: bool | Sequence[FuncInfo] = False, sleepable: bool = False) -> Verdict:
     """Judge ``insns`` as Linux 6.18 would for a program of ``prog_type`` loaded by root (or not: ``unpriv``).
 
     ``deadline`` (a ``time.monotonic()`` value) bounds the run: past it ``VerifierTimeout`` is raised.
@@ -157,6 +164,7 @@ def verify(insns: Sequence[Insn], *, prog_type: int = ProgType.SOCKET_FILTER, ma
     ``expected_attach_type`` of a tracing program (``AttachType``): 0 picks tp_btf for a typedef target, else fentry.
     ``func_info``: the program came with BTF func_info (callbacks need it); given as its records
     (``insn_off``, ``type_id`` into ``btf``), the subprograms BTF declares global are verified as Linux does.
+    ``sleepable``: loaded with BPF_F_SLEEPABLE (``SEC("syscall")``, ``.s`` sections), as KF_SLEEPABLE kfuncs need.
     """
     if abi not in PROFILES:
         raise InputError(f"unknown ABI profile {abi!r} (known: {', '.join(PROFILES)})")
@@ -184,6 +192,7 @@ def verify(insns: Sequence[Insn], *, prog_type: int = ProgType.SOCKET_FILTER, ma
     env.deadline = deadline
     env.func_info = bool(func_info)
     env.btf, env.kernel_btf, env.abi, env.attach_btf_id = btf, kernel_btf, abi, attach_btf_id
+    env.sleepable = sleepable
     if not isinstance(func_info, bool):
         env.globals = global_funcs(env, func_info)
     env.expected_attach_type = expected_attach_type
@@ -201,6 +210,7 @@ def verify(insns: Sequence[Insn], *, prog_type: int = ProgType.SOCKET_FILTER, ma
     try:
         if not insns:
             raise rejection("empty_prog", 0)
+        sanitize.check_calls(env)
         check_kfunc_ids(env, kfunc_pcs)
         check_subprogs(insns, specs, starts)
         if info.btf_ctx and kernel_btf is not None:
@@ -208,7 +218,8 @@ def verify(insns: Sequence[Insn], *, prog_type: int = ProgType.SOCKET_FILTER, ma
         check_map_prog_compatibility(env)  # resolve_pseudo_ldimm64's check of each map the program names
         check_opcodes(insns, specs)
         check_cfg(insns, specs, aux, allow_loops=not unpriv, succ=succ)
-        compute_live_registers(insns, specs, aux, _helper_uses(insns, specs) | _kfunc_uses(env, kfunc_pcs), succ)
+        uses = _helper_uses(insns, specs, prog_type, unpriv) | _kfunc_uses(env, kfunc_pcs)
+        compute_live_registers(insns, specs, aux, uses, succ)
         if kfunc_pcs:
             mark_callback_calls(env, kfunc_pcs)
     except Rejection as e:
@@ -220,11 +231,13 @@ def verify(insns: Sequence[Insn], *, prog_type: int = ProgType.SOCKET_FILTER, ma
         try:
             do_check(env)
             do_check_subprogs(env)
+            if not log.level & LOG_LEVEL2 and not env.verified_globals:
+                # level 1 keeps nothing of paths found safe (with global functions, do_check_subprogs
+                # did that, before the last "is safe" line); the stack depth check comes after
+                log.reset(0)
             check_max_stack_depth(env)
         except Rejection as e:
             err = e
-    if err is None and not log.level & LOG_LEVEL2 and not env.verified_globals:
-        log.reset(0)  # (with global functions, do_check_subprogs did, before the last "is safe" line)
     if err is None:
         err = check_kfuncs_eliminated(env, kfunc_pcs)
     log.write(f"processed {env.insn_processed} insns (limit 1000000) max_states_per_insn {env.max_states_per_insn} "

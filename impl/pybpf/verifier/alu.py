@@ -14,6 +14,7 @@ from pybpf.verifier import sanitize
 from pybpf.verifier.backtrack import mark_chain_precision
 from pybpf.verifier.bounds import S64_MAX, S64_MIN
 from pybpf.verifier.env import Env
+from pybpf.verifier.linked import assign_scalar_id_before_mov, link_after_alu
 from pybpf.verifier.regs import BPF_REG_FP, MAX_BPF_REG, PKT_TYPES, RegState, RegType, TypeFlag, reg_type_str
 from pybpf.verifier.scalar import Scalar
 from pybpf.verifier.tnum import U32, U64, Tnum
@@ -64,7 +65,8 @@ def _sane_offset(env: Env, reg: RegState, type: int) -> None:
         if sval >= BPF_MAX_VAR_OFF or sval <= -BPF_MAX_VAR_OFF:
             raise env.reject("math_too_large", type=t, val=sval)
     if reg.off >= BPF_MAX_VAR_OFF or reg.off <= -BPF_MAX_VAR_OFF:
-        raise env.reject("math_too_large", type=t, val=reg.off)
+        # a pointer's fixed offset, or a linked scalar's delta (``linked.py``)
+        raise env.reject("ptr_offset", type=t, off=reg.off)
     if s.smin == S64_MIN:
         raise env.reject("math_unbounded_min", type=t)
     if s.smin >= BPF_MAX_VAR_OFF or s.smin <= -BPF_MAX_VAR_OFF:
@@ -142,6 +144,15 @@ def adjust_ptr_min_max_vals(env: Env, ins: Insn, is64: bool, op: int, ptr: RegSt
 
 
 def _scalar_alu(env: Env, ins: Insn, spec: OpSpec, dst: RegState, src: Scalar) -> None:
+    dst_id, dst_umax = dst.id, dst.s.umax
+    _scalar_alu_unlinked(env, ins, spec, dst, src)
+    same = ins.code & Src.X and ins.src == ins.dst
+    link = link_after_alu(env, spec.op, spec.is64, dst_id, dst_umax, dst.s if same else src)
+    if link is not None:  # dst stays linked to its id, with a delta (the op cleared both otherwise)
+        dst.id, dst.off = link
+
+
+def _scalar_alu_unlinked(env: Env, ins: Insn, spec: OpSpec, dst: RegState, src: Scalar) -> None:
     pair = dst.s.fork_split(spec.op, src)
     if pair is not None:
         # maybe_fork_scalars: this path goes on with the -1 case, the 0 case is queued after the instruction
@@ -199,12 +210,14 @@ def check_alu_op(env: Env, ins: Insn, spec: OpSpec) -> None:
         if kind is Kind.MOVSX:
             if src.is_pointer():
                 regs[ins.dst].mark_unknown()
-            else:
-                regs[ins.dst].set_scalar(src.s.movsx(spec.ext_bits, spec.is64))
+            else:  # a value the sign extension leaves alone stays linked to its source
+                linked = src.s.umax < 1 << (spec.ext_bits - 1)
+                if linked:
+                    assign_scalar_id_before_mov(env, src)
+                regs[ins.dst].set_scalar(src.s.movsx(spec.ext_bits, spec.is64), id=src.id if linked else 0)
             return
         if spec.is64:
-            if src.is_scalar() and not src.id and src.s.var_off.mask:
-                src.id = env.new_id()
+            assign_scalar_id_before_mov(env, src)
             regs[ins.dst] = src.clone()
             return
         if src.is_pointer():
@@ -213,7 +226,10 @@ def check_alu_op(env: Env, ins: Insn, spec: OpSpec) -> None:
             regs[ins.dst].mark_unknown()
             regs[ins.dst].set_scalar(Scalar.range(umax=U32, var_off=Tnum(0, U32)))
             return
-        regs[ins.dst].set_scalar(src.s.zext32())
+        linked = src.s.umax <= U32  # w = w of a value below 2^32 stays linked to its source
+        if linked:
+            assign_scalar_id_before_mov(env, src)
+        regs[ins.dst].set_scalar(src.s.zext32(), id=src.id if linked else 0)
         return
     # binary ALU
     if x:
@@ -239,6 +255,7 @@ def check_alu_op(env: Env, ins: Insn, spec: OpSpec) -> None:
             mark_chain_precision(env, ins.src)
             adjust_ptr_min_max_vals(env, ins, spec.is64, op, dst, src)
             return
+        sanitize.value_alu(env, ins, op)
         _scalar_alu(env, ins, spec, dst, src.s)
         return
     imm = Scalar.const(ins.imm)

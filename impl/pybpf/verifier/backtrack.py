@@ -1,171 +1,407 @@
-"""mark_chain_precision: which earlier registers a value needing precision came from.
+"""mark_chain_precision: which earlier registers and stack slots a value needing precision came from.
 
 Walks the instructions of the current path backwards (each state keeps the
-instructions since its last checkpoint) and marks the registers and stack
-slots the value was computed from as precise in every checkpoint on the way,
-so pruning compares their ranges.  Where the walk cannot follow (calls into or
-out of subprograms, atomics) it falls back, like the kernel, to marking every
-scalar of every checkpoint precise.
+instructions since its last checkpoint, ``VerifierState.history``) with a set of
+registers and stack slots per call frame still to explain, and marks them
+precise in every checkpoint on the way, so pruning compares their ranges.  A
+``call`` walked backwards leaves the callee's frame, an ``exit`` enters it.
+Where the walk cannot follow (a scalar used as a store's address, ld_abs) it
+falls back, like the kernel, to marking every scalar of every checkpoint precise.
+
+At log level 2 the walk prints what 6.18 prints, in its order: a
+``last_idx/first_idx/subseq_idx`` line per state, a ``regs=.. stack=.. before``
+line per instruction, and a ``parent state`` line per frame of each checkpoint.
+
+A history entry is an ``int``: the instruction index in the low 32 bits, then
+(``stack_access``) the frame-relative stack slot the instruction loaded or
+stored, and (``linked_regs``) the scalars a conditional jump found linked by id.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from pybpf.isa.opcodes import Kind, Src
 from pybpf.verifier.env import Env
 from pybpf.verifier.log import LOG_LEVEL2
-from pybpf.verifier.regs import BPF_REG_FP, RegType
-from pybpf.verifier.state import VerifierState
+from pybpf.verifier.regs import BPF_ADD_CONST, BPF_REG_FP, RegType
+from pybpf.verifier.state import MAX_CALL_FRAMES, VerifierState
 
-STACK_SHIFT = 32
+STACK_SHIFT = 32  # spi + 1 of a fixed-offset stack access (0: none)
+_FRAME_SHIFT = 40  # the frame of that stack slot
+LINKED_SHIFT = 48  # linked registers/slots: one bit per (frame, reg) and (frame, spi), see linked_bit
 _IDX_MASK = (1 << STACK_SHIFT) - 1
+_SPI_MASK = 0xFF
+_FRAME_MASK = 0xF
+_LINKED_FRAME_BITS = 80  # 16 register bits then 64 stack-slot bits per frame
+_ARGS = 0b111110  # r1-r5
+
+
+def stack_access(frameno: int, spi: int) -> int:
+    """The history bits of an instruction that accessed slot ``spi`` of frame ``frameno``'s stack."""
+    return (spi + 1) << STACK_SHIFT | frameno << _FRAME_SHIFT
+
+
+def linked_bit(frameno: int, regno: int = -1, spi: int = -1) -> int:
+    """The history bit of one linked scalar: a register, or (``spi`` >= 0) a spilled one."""
+    k = frameno * _LINKED_FRAME_BITS + (16 + spi if spi >= 0 else regno)
+    return 1 << (LINKED_SHIFT + k)
+
+
+def note_linked_regs(env: Env, states: tuple[VerifierState, ...], ids: tuple[int, ...]) -> None:
+    """collect_linked_regs at an undecided conditional jump: the scalars sharing the compared registers' ids.
+
+    Only registers live at their frame's instruction count (and spilled scalars); when more than one is
+    found, the jump's history entry in ``states`` (this branch and the other) names them all.
+    """
+    st = env.cur
+    bits = 0
+    count = 0
+    for want in {i & ~BPF_ADD_CONST for i in ids if i}:
+        for fr, f in enumerate(st.frames):
+            at = env.insn_idx if fr == st.curframe else st.frames[fr + 1].callsite
+            live = env.aux[at].live_regs_before
+            for j, r in enumerate(f.regs[:BPF_REG_FP]):
+                if live >> j & 1 and r.type == RegType.SCALAR_VALUE and r.id & ~BPF_ADD_CONST == want:
+                    bits |= linked_bit(fr, regno=j)
+                    count += 1
+            for j, slot in enumerate(f.stack):
+                r = slot.spilled_ptr
+                if slot.is_spilled_reg() and r.type == RegType.SCALAR_VALUE and r.id & ~BPF_ADD_CONST == want:
+                    bits |= linked_bit(fr, spi=j)
+                    count += 1
+    if count > 1:
+        for s in states:
+            if s.history:
+                s.history[-1] |= bits
 
 
 class _GiveUp(Exception):
     pass
 
 
-# What an instruction does to the sets being walked, as one small code per instruction (computed once per
-# program: the walk runs at every precise-needing branch and must not re-decode instructions).
-_NOP, _MOV_X, _KILL_DST, _ALU_X, _LOAD, _ST, _STX, _CALL, _JMP_X, _GIVE_UP = range(10)
+@dataclass
+class BacktrackState:
+    """bt: the registers (bit per register) and stack slots (bit per spi) per frame still to explain."""
 
-_KIND_STEP = {
-    Kind.LD_IMM64: _KILL_DST, Kind.LDX: _LOAD, Kind.LDXSX: _LOAD, Kind.ST: _ST, Kind.STX: _STX,
-    Kind.CALL: _CALL, Kind.CALL_KFUNC: _CALL, Kind.LD_ABS: _CALL, Kind.LD_IND: _CALL,
-    Kind.EXIT: _GIVE_UP, Kind.CALL_LOCAL: _GIVE_UP, Kind.ATOMIC: _GIVE_UP, Kind.CALLX: _GIVE_UP,
-}  # fmt: skip
+    frame: int
+    regs: list[int] = field(default_factory=lambda: [0] * MAX_CALL_FRAMES)
+    stack: list[int] = field(default_factory=lambda: [0] * MAX_CALL_FRAMES)
+
+    def empty(self) -> bool:
+        return not any(self.regs[: self.frame + 1]) and not any(self.stack[: self.frame + 1])
+
+    def has_reg(self, r: int) -> bool:
+        return bool(self.regs[self.frame] >> r & 1)
+
+    def set_reg(self, r: int, frame: int | None = None) -> None:
+        self.regs[self.frame if frame is None else frame] |= 1 << r
+
+    def clear_reg(self, r: int) -> None:
+        self.regs[self.frame] &= ~(1 << r)
 
 
-def _step_code(env: Env, idx: int) -> tuple[int, int, int]:
+def fmt_reg_mask(mask: int) -> str:
+    return ",".join(f"r{i}" for i in range(BPF_REG_FP + 1) if mask >> i & 1)
+
+
+def fmt_stack_mask(mask: int) -> str:
+    return ",".join(str(-(i + 1) * 8) for i in range(64) if mask >> i & 1)
+
+
+# ------------------------------------------------------------------ one instruction backwards
+
+
+def _sync_linked(bt: BacktrackState, entry: int) -> None:
+    """bt_sync_linked_regs: if one of the scalars linked at this jump is wanted, all of them are."""
+    linked = entry >> LINKED_SHIFT
+    if not linked:
+        return
+    members = []
+    k = 0
+    while linked:
+        if linked & 1:
+            members.append(divmod(k, _LINKED_FRAME_BITS))
+        linked >>= 1
+        k += 1
+    wanted = any((bt.regs if b < 16 else bt.stack)[f] >> (b if b < 16 else b - 16) & 1 for f, b in members)
+    if not wanted:
+        return
+    for f, b in members:
+        if b < 16:
+            bt.regs[f] |= 1 << b
+        else:
+            bt.stack[f] |= 1 << (b - 16)
+
+
+def _calls_back_sync(env: Env, idx: int) -> bool:
+    return env.aux[idx].calls_callback  # only helpers calling back before they return are marked (cfg.py)
+
+
+def backtrack_insn(env: Env, idx: int, subseq_idx: int, entry: int, bt: BacktrackState) -> None:
+    """What instruction ``idx`` means to the wanted set, walked backwards (raises _GiveUp where it cannot tell)."""
     spec = env.specs[idx]
     if spec is None:
-        return _NOP, 0, 0
-    ins = env.insns[idx]
-    x = bool(ins.code & Src.X)
-    kind = spec.kind
-    if kind is Kind.MOV or kind is Kind.MOVSX:
-        return (_MOV_X if x else _KILL_DST), ins.dst, ins.src
-    if kind is Kind.ALU:
-        return (_ALU_X if x else _NOP), ins.dst, ins.src
-    if kind is Kind.JCOND:
-        return (_JMP_X if x else _NOP), ins.dst, ins.src
-    if kind is Kind.CALL_LOCAL and idx + 1 + ins.imm in env.globals:
-        return _CALL, ins.dst, ins.src  # a global function: R0 comes from nowhere, R1-R5 die
-    return _KIND_STEP.get(kind, _NOP), ins.dst, ins.src
-
-
-def _step_codes(env: Env) -> list[tuple[int, int, int]]:
-    codes = env.bt_codes
-    if codes is None:
-        codes = env.bt_codes = [_step_code(env, i) for i in range(len(env.insns))]
-    return codes
-
-
-def _step(code: tuple[int, int, int], spi: int, regs: set[int], slots: set[int]) -> None:
-    op, dst, src = code
-    if op == _NOP:
         return
-    if op == _MOV_X:
-        if dst in regs:
-            regs.discard(dst)
-            regs.add(src)
-    elif op == _KILL_DST:
-        regs.discard(dst)
-    elif op == _ALU_X:
-        if dst in regs:
-            regs.add(src)
-    elif op == _LOAD:
-        if dst in regs:
-            regs.discard(dst)
-            if spi >= 0:
-                slots.add(spi)
-    elif op in (_ST, _STX):
-        if spi >= 0 and spi in slots:
-            slots.discard(spi)
-            if op == _STX:
-                regs.add(src)
-    elif op == _CALL:
-        regs.difference_update(_CALLER_SAVED)
-    elif op == _JMP_X:
-        if dst in regs or src in regs:
-            regs.add(dst)
-            regs.add(src)
-    elif regs or slots:
+    if env.log.level & LOG_LEVEL2:
+        line = env.insn_lines.get(idx)
+        if line is None:
+            from pybpf.isa.disasm import format_insn_line
+
+            line = env.insn_lines[idx] = format_insn_line(env.insns, idx)
+        env.log.write(f"mark_precise: frame{bt.frame}: regs={fmt_reg_mask(bt.regs[bt.frame])} "
+                      f"stack={fmt_stack_mask(bt.stack[bt.frame])} before {line}\n")
+    _sync_linked(bt, entry)
+    _backtrack(env, idx, subseq_idx, entry, bt)
+    _sync_linked(bt, entry)
+
+
+def _backtrack(env: Env, idx: int, subseq_idx: int, entry: int, bt: BacktrackState) -> None:
+    spec = env.specs[idx]
+    ins = env.insns[idx]
+    kind = spec.kind
+    dst, src = ins.dst, ins.src
+    x = bool(ins.code & Src.X)
+    if kind in (Kind.ALU, Kind.MOV, Kind.MOVSX, Kind.NEG, Kind.END, Kind.BSWAP):
+        if not bt.has_reg(dst):
+            return
+        if kind is Kind.MOV or kind is Kind.MOVSX:
+            bt.clear_reg(dst)  # dst needs precision after this insn, src (if any) before it
+            if x and src != BPF_REG_FP:
+                bt.set_reg(src)
+        elif kind is Kind.ALU and x and src != BPF_REG_FP:
+            bt.set_reg(src)  # dst op= src: both needed before
+        return
+    spi = (entry >> STACK_SHIFT & _SPI_MASK) - 1
+    fr = entry >> _FRAME_SHIFT & _FRAME_MASK
+    if kind is Kind.LDX or kind is Kind.LDXSX:
+        if not bt.has_reg(dst):
+            return
+        bt.clear_reg(dst)
+        if spi >= 0:  # a fill: the spilled slot gave the value
+            bt.stack[fr] |= 1 << spi
+        return
+    if kind is Kind.ST or kind is Kind.STX or kind is Kind.ATOMIC:
+        if bt.has_reg(dst):
+            raise _GiveUp  # a scalar used as an address: pointer subtraction gone wrong
+        if spi < 0 or not bt.stack[fr] >> spi & 1:
+            return
+        bt.stack[fr] &= ~(1 << spi)
+        if kind is not Kind.ST:
+            bt.set_reg(src)
+        return
+    if kind is Kind.CALL_LOCAL:
+        _backtrack_local_call(env, idx, bt)
+        return
+    if (kind is Kind.CALL or kind is Kind.CALL_KFUNC) and _calls_back_sync(env, idx) and idx != subseq_idx - 1:
+        # back out of the callback into the helper that ran it: r1-r5 were set by the helper, not passed on
+        if bt.regs[bt.frame] & ~_ARGS or bt.stack[bt.frame]:
+            raise _GiveUp
+        bt.regs[bt.frame] = 0
+        bt.frame -= 1
+        return
+    if kind is Kind.CALL or kind is Kind.CALL_KFUNC:
+        if kind is Kind.CALL_KFUNC and ins.imm == 0:
+            raise _GiveUp
+        bt.clear_reg(0)  # the helper set r0
+        if bt.regs[bt.frame] & _ARGS:
+            raise _GiveUp
+        return
+    if kind is Kind.EXIT:
+        if subseq_idx >= 0 and env.aux[subseq_idx].calls_callback:
+            bt.regs[bt.frame] &= ~_ARGS
+        if bt.regs[bt.frame] & _ARGS:
+            raise _GiveUp
+        # an exit followed by the instruction after a local call returned from a subprogram (r0 matters);
+        # from a callback, r0 went to the helper
+        r0 = subseq_idx >= 1 and env.specs[subseq_idx - 1] is not None and \
+            env.specs[subseq_idx - 1].kind is Kind.CALL_LOCAL and bt.has_reg(0)
+        bt.clear_reg(0)
+        if bt.frame + 1 >= MAX_CALL_FRAMES:
+            raise _GiveUp
+        bt.frame += 1
+        if r0:
+            bt.set_reg(0)
+        return
+    if kind is Kind.JCOND:
+        if x and (bt.has_reg(dst) or bt.has_reg(src)):
+            bt.set_reg(src)
+            bt.set_reg(dst)
+        return
+    if kind is Kind.LD_IMM64:
+        bt.clear_reg(dst)  # a constant or a pointer: nothing further back
+        return
+    if kind is Kind.LD_ABS or kind is Kind.LD_IND:
+        if bt.has_reg(dst):
+            raise _GiveUp
+        return
+
+
+def _backtrack_local_call(env: Env, idx: int, bt: BacktrackState) -> None:
+    ins = env.insns[idx]
+    if idx + 1 + ins.imm in env.globals:
+        if bt.regs[bt.frame] & _ARGS:
+            raise _GiveUp  # r1-r5 died at the call
+        bt.clear_reg(0)  # a global function always sets r0
+        return
+    # back out of a static subprogram into its caller: only its arguments can still be wanted
+    if bt.regs[bt.frame] & ~_ARGS or bt.stack[bt.frame] or bt.frame == 0:
         raise _GiveUp
-    regs.discard(BPF_REG_FP)
+    args = bt.regs[bt.frame] & _ARGS
+    bt.regs[bt.frame] = 0
+    bt.frame -= 1
+    bt.regs[bt.frame] |= args
 
 
-_CALLER_SAVED = frozenset(range(6))
+# ------------------------------------------------------------------ the walk over states
 
 
-def mark_all_scalars_precise(st: VerifierState | None) -> None:
-    while st is not None:
-        for f in st.frames:
-            for r in f.regs:
-                if r.type == RegType.SCALAR_VALUE:
+def mark_all_scalars_precise(env: Env, st: VerifierState) -> None:
+    """The big hammer: every scalar of every checkpoint behind ``st`` becomes precise."""
+    log2 = env.log.level & LOG_LEVEL2
+    if log2:
+        env.log.write(f"mark_precise: frame{st.curframe}: falling back to forcing all scalars precise\n")
+    p = st.parent
+    while p is not None:
+        for i, f in enumerate(p.frames):
+            for j, r in enumerate(f.regs[:BPF_REG_FP]):
+                if r.type == RegType.SCALAR_VALUE and not r.precise:
                     r.precise = True
-            for slot in f.stack:
-                if slot.is_spilled_reg() and slot.spilled_ptr.type == RegType.SCALAR_VALUE:
-                    slot.spilled_ptr.precise = True
-        st = st.parent
+                    if log2:
+                        env.log.write(f"force_precise: frame{i}: forcing r{j} to be precise\n")
+            for j, slot in enumerate(f.stack):
+                r = slot.spilled_ptr
+                if slot.is_spilled_reg() and r.type == RegType.SCALAR_VALUE and not r.precise:
+                    r.precise = True
+                    if log2:
+                        env.log.write(f"force_precise: frame{i}: forcing fp{-(j + 1) * 8} to be precise\n")
+        p = p.parent
+
+
+def _first_idx(st: VerifierState, default: int) -> int:
+    if st.parent is None and st.frames and st.frames[0].in_async_callback_fn:
+        return 0  # the kernel never sets first_insn_idx of an async callback's fresh state
+    return st.history[0] & _IDX_MASK if st.history else default
+
+
+def _mark_parent(env: Env, st: VerifierState, bt: BacktrackState) -> None:
+    """Mark the wanted registers and slots in checkpoint ``st``; the ones already precise need no further walk."""
+    for fr in range(bt.frame, -1, -1):
+        f = st.frames[fr]
+        mask = bt.regs[fr]
+        for i in range(BPF_REG_FP + 1):
+            if mask >> i & 1:
+                r = f.regs[i]
+                if r.type != RegType.SCALAR_VALUE or r.precise:
+                    bt.regs[fr] &= ~(1 << i)
+                else:
+                    r.precise = True
+        mask = bt.stack[fr]
+        for i in range(64):
+            if mask >> i & 1:
+                slot = f.stack[i] if i < len(f.stack) else None
+                r = slot.spilled_ptr if slot is not None else None
+                if r is None or not slot.is_spilled_reg() or r.type != RegType.SCALAR_VALUE or r.precise:
+                    bt.stack[fr] &= ~(1 << i)
+                else:
+                    r.precise = True
+        if env.log.level & LOG_LEVEL2:
+            env.log.write(f"mark_precise: frame{fr}: parent state regs={fmt_reg_mask(bt.regs[fr])} "
+                          f"stack={fmt_stack_mask(bt.stack[fr])}: {env.log.frame_line(st, fr)}\n")
+
+
+def _global_entry(env: Env, st: VerifierState, bt: BacktrackState) -> bool:
+    """The walk reached a global function's entry: its arguments r1-r5 are precise there by construction."""
+    f = st.frames[0]
+    if st.curframe or not f.subprogno or bt.stack[0] or bt.regs[0] & ~_ARGS:
+        return False
+    for i in range(1, 6):
+        if bt.regs[0] >> i & 1 and f.regs[i].type == RegType.SCALAR_VALUE:
+            f.regs[i].precise = True
+    bt.regs[0] = 0
+    return True
+
+
+def _mark_chain(env: Env, start: VerifierState, bt: BacktrackState, cur_in_history: bool) -> None:
+    """__mark_chain_precision from ``start`` (the current state, at ``env.insn_idx``) with the wanted set ``bt``.
+
+    ``cur_in_history``: the current instruction is already the last history entry (it is being checked);
+    it is skipped either way, as the kernel skips it.
+    """
+    if bt.empty():
+        return
+    log2 = env.log.level & LOG_LEVEL2
+    st = start
+    last_idx = env.insn_idx
+    first_idx = _first_idx(st, last_idx)
+    subseq_idx = -1
+    try:
+        while True:
+            if log2:
+                env.log.write(f"mark_precise: frame{bt.frame}: last_idx {last_idx} first_idx {first_idx} "
+                              f"subseq_idx {subseq_idx} \n")
+            codes = st.history
+            n = len(codes)
+            if st is start:
+                if cur_in_history and n and codes[-1] & _IDX_MASK == last_idx:
+                    n -= 1
+                subseq_idx = last_idx
+            for k in range(n - 1, -1, -1):
+                entry = codes[k]
+                idx = entry & _IDX_MASK
+                backtrack_insn(env, idx, subseq_idx, entry, bt)
+                if bt.empty():
+                    return
+                subseq_idx = idx
+            parent = st.parent
+            if parent is None:
+                break
+            if parent.curframe < bt.frame:
+                raise _GiveUp
+            _mark_parent(env, parent, bt)
+            if bt.empty():
+                return
+            subseq_idx = first_idx
+            st = parent
+            last_idx = st.history[-1] & _IDX_MASK if st.history else -1
+            first_idx = _first_idx(st, st.insn_idx)
+        if not _global_entry(env, st, bt):
+            mark_all_scalars_precise(env, start)
+    except _GiveUp:
+        mark_all_scalars_precise(env, start)
 
 
 def mark_chain_precision(env: Env, regno: int) -> None:
-    """Make register ``regno`` of the current frame, and everything it was computed from, precise."""
+    """Make register ``regno`` of the current frame, and everything it was computed from, precise.
+
+    Like the kernel, the current state's own register is not marked: only the checkpoints behind it.
+    """
     cur = env.cur
-    r = cur.cur.regs[regno]
-    if r.type != RegType.SCALAR_VALUE or env.unpriv:
+    if env.unpriv or cur.cur.regs[regno].type != RegType.SCALAR_VALUE:
         return
-    if env.log.level & LOG_LEVEL2:
-        # the walk's own lines are not reproduced; the first one moves the state comment to a line of its own
-        first = cur.history[0] & _IDX_MASK if cur.history else env.insn_idx
-        env.log.write(f"mark_precise: frame{cur.curframe}: last_idx {env.insn_idx} first_idx {first} "
-                      "subseq_idx -1 \n")
-    # like the kernel, the current state's own register is not marked: only the checkpoints behind it
-    _walk(env, {regno}, set())
+    bt = BacktrackState(cur.curframe)
+    bt.set_reg(regno)
+    _mark_chain(env, cur, bt, cur_in_history=True)
 
 
 def propagate_precision(env: Env, old: VerifierState) -> None:
-    """A path found safe by ``old`` needs precise whatever ``old`` had precise (innermost frame)."""
-    f = old.cur
-    regs = {i for i, r in enumerate(f.regs) if r.type == RegType.SCALAR_VALUE and r.precise}
-    slots = {i for i, s in enumerate(f.stack)
-             if s.is_spilled_reg() and s.spilled_ptr.type == RegType.SCALAR_VALUE and s.spilled_ptr.precise}
-    if (regs or slots) and not env.unpriv:
-        _walk(env, regs, slots)
-
-
-def _walk(env: Env, regs: set[int], slots: set[int]) -> None:
-    cur = env.cur
-    depth = cur.curframe
-    st: VerifierState | None = cur
-    codes = _step_codes(env)
-    try:
-        while st is not None and (regs or slots):
-            for entry in reversed(st.history):
-                _step(codes[entry & _IDX_MASK], (entry >> STACK_SHIFT) - 1, regs, slots)
-                if not regs and not slots:
-                    return
-            parent = st.parent
-            if parent is None:
-                return
-            if parent.curframe != depth:
-                raise _GiveUp
-            f = parent.cur
-            for n in list(regs):
-                pr = f.regs[n]
-                if pr.type != RegType.SCALAR_VALUE or pr.precise:
-                    regs.discard(n)  # already precise: its own history was walked then
-                else:
-                    pr.precise = True
-            for spi in list(slots):
-                if spi >= len(f.stack) or not f.stack[spi].is_spilled_reg():
-                    slots.discard(spi)
-                    continue
-                sp = f.stack[spi].spilled_ptr
-                if sp.type != RegType.SCALAR_VALUE or sp.precise:
-                    slots.discard(spi)
-                else:
-                    sp.precise = True
-            st = parent
-    except _GiveUp:
-        mark_all_scalars_precise(cur)
+    """A path found safe by ``old`` needs precise whatever ``old`` had precise, in every frame."""
+    if env.unpriv:
+        return
+    bt = BacktrackState(env.cur.curframe)
+    log2 = env.log.level & LOG_LEVEL2
+    for fr in range(old.curframe, -1, -1):
+        f = old.frames[fr]
+        names = []
+        for i, r in enumerate(f.regs[:BPF_REG_FP]):
+            if r.type == RegType.SCALAR_VALUE and r.precise:
+                bt.set_reg(i, fr)
+                names.append(f"r{i}")
+        for i, slot in enumerate(f.stack):
+            r = slot.spilled_ptr
+            if slot.is_spilled_reg() and r.type == RegType.SCALAR_VALUE and r.precise:
+                bt.stack[fr] |= 1 << i
+                names.append(f"fp{-(i + 1) * 8}")
+        if names and log2:
+            env.log.write(f"frame {fr}: propagating {','.join(names)}\n")
+    _mark_chain(env, env.cur, bt, cur_in_history=False)

@@ -8,6 +8,10 @@ whose arguments the helper sets; when the callback exits, verification goes
 back to the helper call itself, which runs again until its state at the call
 converges (is_state_visited compares it, range-within, with the checkpoint of
 the earlier visit) or, for ``bpf_loop``, the iteration count is exhausted.
+
+``bpf_timer_set_callback``'s callback runs later, when the timer fires: it is
+verified asynchronously (push_async_cb), as frame 0 of a state of its own with
+``(map, key, value)`` of the timer's map element as arguments, and must return 0.
 """
 
 from __future__ import annotations
@@ -17,14 +21,15 @@ from pybpf.errors import InternalError
 from pybpf.verifier.backtrack import mark_chain_precision
 from pybpf.verifier.bounds import S64_MAX, S64_MIN
 from pybpf.verifier.env import Env
-from pybpf.verifier.helper_protos import FOR_EACH_MAP_ELEM, LOOP
+from pybpf.verifier.helper_protos import FOR_EACH_MAP_ELEM, LOOP, TIMER_SET_CALLBACK
 from pybpf.verifier.jmp import find_prev_entry, widen_imprecise_scalars
 from pybpf.verifier.log import LOG_LEVEL2
-from pybpf.verifier.regs import MapDesc, RegState, RegType
+from pybpf.verifier.regs import MapDesc, RegState, RegType, reg_type_str
 from pybpf.verifier.scalar import Scalar
-from pybpf.verifier.state import MAX_CALL_FRAMES, FuncState
+from pybpf.verifier.state import MAX_CALL_FRAMES, FuncState, VerifierState
 
 CALLBACK_RETVAL = (0, 1)  # what bpf_loop and bpf_for_each_map_elem callbacks may return
+ASYNC_RETVAL = (0, 0)  # what a timer callback may return
 # maps whose ops have map_for_each_callback
 _FOR_EACH_MAPS = frozenset({MapType.HASH, MapType.PERCPU_HASH, MapType.LRU_HASH, MapType.LRU_PERCPU_HASH,
                             MapType.ARRAY, MapType.PERCPU_ARRAY})
@@ -52,12 +57,49 @@ def _set_map_elem_args(caller: FuncState, callee: FuncState, the_map: MapDesc | 
     callee.regs[4] = caller.regs[3].clone()
 
 
+def _set_timer_args(caller: FuncState, callee: FuncState, the_map: MapDesc | None) -> None:
+    """callback(map, key, value): the map the timer is in, and pointers to the element holding it."""
+    callee.regs[1].set_ptr(RegType.CONST_PTR_TO_MAP, map=the_map)
+    callee.regs[2].set_ptr(RegType.PTR_TO_MAP_KEY, map=the_map)
+    callee.regs[3].set_ptr(RegType.PTR_TO_MAP_VALUE, map=the_map)
+
+
+def push_async_cb(env: Env, start: int, the_map: MapDesc | None) -> None:
+    """Queue the timer callback as a fresh state: only its own frame, nothing of the caller's."""
+    from pybpf.verifier.core import push_stack
+
+    st = VerifierState()
+    callee = FuncState(frameno=0, callsite=-1, subprogno=start)
+    callee.init_regs()
+    _set_timer_args(env.cur.cur, callee, the_map)
+    callee.in_async_callback_fn = True
+    st.frames.append(callee)
+    st.branches = 1
+    push_stack(env, st, start)
+    env.log.mark_all_scratched()  # 6.18 prints the whole caller state after the call
+
+
+def check_async_return(env: Env) -> None:
+    """A timer callback's exit (check_return_code): R0 a scalar that is precisely 0."""
+    r0 = env.regs()[0]
+    if r0.type != RegType.SCALAR_VALUE:
+        raise env.reject("async_retval_type", type=reg_type_str(r0.type))
+    mark_chain_precision(env, 0)
+    lo, hi = ASYNC_RETVAL
+    if not (lo <= r0.s.smin and r0.s.smax <= hi):
+        raise env.reject("async_retval", have=_have(r0.s), lo=lo, hi=hi)
+
+
 def push_callback_call(env: Env, func_id: int, start: int, the_map: MapDesc | None) -> None:
     """Queue the callback's first instruction with a new frame; the current path goes on after the call."""
     from pybpf.verifier.core import push_stack
 
+    if func_id == TIMER_SET_CALLBACK:
+        push_async_cb(env, start, env.regs()[1].map)  # the map of the timer in R1
+        return
     if func_id == LOOP:
-        mark_chain_precision(env, 1)  # the iteration count decides when the unrolling stops
+        mark_chain_precision(env, 4)  # 6.18 marks the flags first, then the iteration count that ends the unrolling
+        mark_chain_precision(env, 1)
         caller = env.cur.cur
         if caller.callback_depth >= env.regs()[1].s.umax:
             caller.callback_depth = 0
@@ -83,6 +125,7 @@ def push_callback_call(env: Env, func_id: int, start: int, the_map: MapDesc | No
     caller.callback_depth += 1
     env.cur.cur.callback_depth = 0
     push_stack(env, st, start)
+    env.log.mark_all_scratched()  # 6.18 prints the caller's whole state after the call
 
 
 def callback_exit(env: Env) -> int:
@@ -91,9 +134,7 @@ def callback_exit(env: Env) -> int:
     r0 = env.regs()[0]
     if r0.type != RegType.SCALAR_VALUE:
         raise env.reject("callback_r0_type")
-    # the kernel backtracks R0's precision through the callback; pybpf's backtracking stops at frame
-    # boundaries and would mark the caller's scalars too, so only R0 itself is made precise
-    r0.precise = True
+    mark_chain_precision(env, 0)  # the return value is relied on: where it came from must be precise
     lo, hi = CALLBACK_RETVAL
     s = r0.s
     if not (lo <= s.smin and s.smax <= hi):

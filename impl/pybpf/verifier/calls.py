@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import errno as E
-
 from pybpf.abi.uapi import MapType, ProgType
 from pybpf.errors import InternalError
 from pybpf.isa.helper_names import HELPER_NAMES
@@ -25,6 +23,7 @@ from pybpf.verifier.helper_protos import (
     Ret,
     helper_allowed,
 )
+from pybpf.verifier.kfunc_args import check_const_str
 from pybpf.verifier.kptrs import XCHG_DEST_EXPECTED, check_kptr_xchg_src, kptr_xchg_result, process_kptr_xchg_dest
 from pybpf.verifier.locks import check_call_while_locked, is_spin_lock_holder
 from pybpf.verifier.mem import (
@@ -38,15 +37,17 @@ from pybpf.verifier.mem import (
     note_stack_read,
     stack_bounds,
 )
-from pybpf.verifier.messages import Rejection, rejection, text
+from pybpf.verifier.messages import rejection, text
 from pybpf.verifier.regs import MapDesc, RegState, RegType, TypeFlag, reg_type_str
 from pybpf.verifier.scalar import Scalar
 from pybpf.verifier.stack import SlotType, slot_index
 from pybpf.verifier.state import MAX_CALL_FRAMES, FuncState, Reference
 
 BPF_MAX_VAR_SIZ = 1 << 29
-MAP_F_RDONLY_PROG = 1 << 7  # BPF_F_RDONLY_PROG
 GET_FUNC_IP = 173
+MAX_ERRNO = 4095
+# get_stack, probe_read_str, probe_read_user_str, probe_read_kernel_str, get_task_stack: r0 <= the size argument
+_SIZE_BOUNDED_RET = frozenset({67, 45, 114, 115, 141})
 CALLER_SAVED = (0, 1, 2, 3, 4, 5)
 
 _MEM_TYPES = (RegType.PTR_TO_STACK, RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META, RegType.PTR_TO_MAP_KEY,
@@ -112,11 +113,7 @@ def _check_mem_arg(env: Env, regno: int, reg: RegState, size: int, access: str, 
         if size == 0:
             return
         off = reg.off
-        try:
-            stack_bounds(env, regno, reg, off, size, access)
-        except Rejection as e:
-            e.errno = E.EINVAL  # the kernel refuses a helper's out-of-bounds stack access with EINVAL
-            raise
+        stack_bounds(env, regno, reg, off, size, access)
         if reg.s.var_off.mask:
             if access == READ:
                 note_stack_read(env, reg, 0, 0)
@@ -132,8 +129,11 @@ def _check_mem_arg(env: Env, regno: int, reg: RegState, size: int, access: str, 
                 env.log.scratch_stack(spi)
                 continue
             t = slot.slot_type[k]
-            if t == SlotType.STACK_INVALID and not env.allow_uninit_stack:
+            if (t == SlotType.STACK_INVALID and not env.allow_uninit_stack) or (
+                    t == SlotType.STACK_SPILL and not slot.is_spilled_scalar() and not env.allow_ptr_leaks):
                 raise env.reject("indirect_uninit", reg=regno, off=off, i=i, size=size)
+            if t == SlotType.STACK_DYNPTR:
+                raise env.reject("stack_read_special", reg=regno, off=off, i=i, size=size)
         if access == WRITE:
             for i in range(size):
                 spi, k = slot_index(off + i)
@@ -179,6 +179,7 @@ def check_helper_call(env: Env, ins: Insn) -> None:
     const_key: int | None = None
     alloc_size = 0
     kptr_dest = None  # bpf_kptr_xchg's kptr field and the BTF it is in
+    msize_max = 0  # the largest size a CONST_SIZE argument may have
     callback = -1
     for i, arg in enumerate(proto.args):
         regno = i + 1
@@ -218,6 +219,8 @@ def check_helper_call(env: Env, ins: Insn) -> None:
             continue
         if arg is Arg.CONST_MAP_PTR:
             _expect(env, regno, reg, t == RegType.CONST_PTR_TO_MAP, "map_ptr")
+            if proto.args[0] is Arg.PTR_TO_TIMER and regs[1].map is not reg.map:  # bpf_timer_init
+                raise env.reject("timer_map_mismatch", uid1=0, uid2=0)
             the_map = reg.map
         elif arg is Arg.PTR_TO_CTX:
             _expect(env, regno, reg, t == RegType.PTR_TO_CTX, "ctx")
@@ -226,14 +229,15 @@ def check_helper_call(env: Env, ins: Insn) -> None:
             assert the_map is not None
             size = the_map.key_size if arg is Arg.PTR_TO_MAP_KEY else the_map.value_size
             _check_mem_arg(env, regno, reg, size, WRITE if arg is Arg.PTR_TO_UNINIT_MAP_VALUE else READ, False)
-            if arg is Arg.PTR_TO_MAP_KEY and the_map.map_type in _ELIDE_NULL and func_id == 1:
-                const_key = _constant_key(env, reg, size)
+            if arg is Arg.PTR_TO_MAP_KEY and the_map.map_type in _ELIDE_NULL and func_id == 1 and not env.unpriv:
+                const_key = _constant_key(env, reg, size)  # get_constant_map_key wants bpf_capable
         elif arg in MEM_ARGS:
             _expect(env, regno, reg, t in _MEM_TYPES, _MEM_EXPECTED)
             mem_reg = (regno, reg, WRITE if arg in UNINIT_ARGS else READ)
         elif arg in (Arg.CONST_SIZE, Arg.CONST_SIZE_OR_ZERO):
             _expect(env, regno, reg, reg.is_scalar(), "scalar")
             s = reg.s
+            msize_max = s.umax
             if s.smin < 0:
                 raise env.reject("min_neg_size", reg=regno)
             if s.umin == 0 and arg is Arg.CONST_SIZE:
@@ -258,6 +262,8 @@ def check_helper_call(env: Env, ins: Insn) -> None:
             if not reg.ref_obj_id:
                 raise env.reject("release_bad", reg=regno)
             release_ref = reg.ref_obj_id
+    if func_id == TAIL_CALL and the_map is not None and the_map.map_type == MapType.PROG_ARRAY:
+        _record_func_key(env, regs[3], the_map)
     if callback >= 0:
         push_callback_call(env, func_id, callback, the_map)
     if func_id == GET_FUNC_IP and env.prog_type in PROBED_TYPES - {ProgType.KPROBE}:  # tracing types: V2a
@@ -287,6 +293,8 @@ def check_helper_call(env: Env, ins: Insn) -> None:
         if func_id == 8:  # get_smp_processor_id
             r0.s = Scalar.range(smin=0, smax=env.nr_cpu_ids - 1, umax=env.nr_cpu_ids - 1,
                                 s32_min=0, s32_max=env.nr_cpu_ids - 1, u32_max=env.nr_cpu_ids - 1)
+        elif func_id in _SIZE_BOUNDED_RET:  # do_refine_retval_range: -errno, or at most the buffer's size
+            r0.s = Scalar.range(smin=-MAX_ERRNO, smax=msize_max, s32_min=-MAX_ERRNO, s32_max=msize_max)
     elif proto.ret is Ret.PTR_TO_MAP_VALUE_OR_NULL:
         if const_key is not None and the_map is not None and 0 <= const_key < the_map.max_entries:
             r0.set_ptr(RegType.PTR_TO_MAP_VALUE, map=the_map)  # an array slot that exists: never NULL
@@ -306,11 +314,14 @@ def check_helper_call(env: Env, ins: Insn) -> None:
 
 
 def _check_const_str(env: Env, regno: int, reg: RegState) -> None:
-    """check_reg_const_str: the string must sit in a frozen read-only map, whose contents pybpf is not given."""
-    m = reg.map
-    if m is None or not m.flags & MAP_F_RDONLY_PROG or not getattr(m, "frozen", False):
-        raise env.reject("const_str_not_rdonly", reg=regno)
-    raise InternalError("a constant string in a frozen map: pybpf's verifier is not given map contents")
+    """check_reg_const_str (shared with the kfuncs' ``__str`` arguments)."""
+    check_const_str(env, regno, reg)
+
+
+def _record_func_key(env: Env, r3: RegState, the_map: MapDesc) -> None:
+    """record_func_key: a constant index inside the prog array is relied on, so it must be precise."""
+    if r3.is_const() and r3.s.var_off.value < the_map.max_entries:
+        mark_chain_precision(env, 3)
 
 
 def _check_timer(env: Env, regno: int, reg: RegState) -> None:
@@ -377,4 +388,7 @@ def prepare_func_exit(env: Env) -> int:
     return callee.callsite + 1
 
 
-__all__ = ["check_func_call", "check_helper_call", "check_mem_access", "prepare_func_exit"]
+check_helper_mem_access = _check_mem_arg  # kfunc memory arguments are checked as helpers' are
+
+__all__ = ["check_func_call", "check_helper_call", "check_helper_mem_access", "check_mem_access",
+           "prepare_func_exit"]

@@ -15,13 +15,14 @@ from collections.abc import Sequence
 from pybpf.isa.insn import Insn
 from pybpf.isa.opcodes import AtomicOp, Kind, OpSpec, Pseudo, Src
 from pybpf.isa.validate import jump_target
-from pybpf.verifier.helper_protos import CALLBACK_CALLERS
+from pybpf.verifier.helper_protos import CALLBACK_CALLERS, TIMER_SET_CALLBACK
 from pybpf.verifier.messages import Rejection, rejection
 from pybpf.verifier.state import InsnAux
 
 _JUMPS = (Kind.JA, Kind.JCOND, Kind.MAY_GOTO)
 _CALLER_SAVED = 0b111111  # r0..r5
 _ARGS = 0b111110
+_LD_ABS_USES = 0b1111111111  # r0..r9
 
 
 def subprog_starts(insns: Sequence[Insn], specs: Sequence[OpSpec | None]) -> list[int]:
@@ -90,6 +91,31 @@ def successor_lists(insns: Sequence[Insn], specs: Sequence[OpSpec | None]) -> li
             for pc, spec in enumerate(specs)]
 
 
+_MARKING = frozenset({Kind.JCOND, Kind.MAY_GOTO, Kind.JA, Kind.CALL, Kind.CALL_LOCAL, Kind.CALL_KFUNC, Kind.LD_IMM64})
+
+
+def _all_reached(specs: Sequence[OpSpec | None], succ: Sequence[Sequence[int]],
+                 func_edges: dict[int, list[int]]) -> bool:
+    """Every edge from the entry stays in the program and reaches every instruction (loops allowed)."""
+    n = len(specs)
+    if func_edges:
+        succ = [func_edges.get(pc) or out for pc, out in enumerate(succ)]
+    seen = bytearray(n)
+    seen[0] = 1
+    todo = [0]
+    pop, push = todo.pop, todo.append
+    while todo:
+        for w in succ[pop()]:
+            if not 0 <= w < n:
+                return False
+            if not seen[w]:
+                seen[w] = 1
+                push(w)
+    # every instruction reached, and nothing else (the second slots of ld_imm64)
+    second_slots = [pc for pc, spec in enumerate(specs) if spec is None]
+    return seen.count(0) == len(second_slots) and not any(seen[pc] for pc in second_slots)
+
+
 def check_cfg(insns: Sequence[Insn], specs: Sequence[OpSpec | None], aux: list[InsnAux], *,
               allow_loops: bool, succ: Sequence[Sequence[int]] | None = None) -> None:
     """The depth-first walk; marks prune/jump points in ``aux``; raises on unreachable code and back-edges."""
@@ -99,7 +125,7 @@ def check_cfg(insns: Sequence[Insn], specs: Sequence[OpSpec | None], aux: list[I
     state = [0] * n  # 0 undiscovered, 1 on the walk's stack, 2 done
     func_edges: dict[int, list[int]] = {}
     for pc, spec in enumerate(specs):
-        if spec is None:
+        if spec is None or spec.kind not in _MARKING:
             continue
         i = insns[pc]
         if spec.kind in (Kind.JCOND, Kind.MAY_GOTO):
@@ -120,6 +146,8 @@ def check_cfg(insns: Sequence[Insn], specs: Sequence[OpSpec | None], aux: list[I
                 to = pc + 1 + i.imm
                 if 0 <= to < n:
                     aux[to].prune_point = aux[to].jmp_point = True
+            elif i.src == 0 and i.imm == TIMER_SET_CALLBACK:
+                aux[pc].prune_point = True  # checked before the call pushes the async callback's state
             elif i.src == 0 and i.imm in CALLBACK_CALLERS:
                 # the callback's return comes back to the call: a loop head for is_state_visited
                 aux[pc].calls_callback = aux[pc].force_checkpoint = True
@@ -131,6 +159,8 @@ def check_cfg(insns: Sequence[Insn], specs: Sequence[OpSpec | None], aux: list[I
             for to in func_edges[pc]:
                 if 0 <= to < n:
                     aux[to].prune_point = aux[to].jmp_point = True
+    if allow_loops and _all_reached(specs, succ, func_edges):
+        return  # the walk below would find nothing to refuse (it tells which error first when there is one)
     state[0] = 1
     stack = [0]
     edge = [0] * n  # how many of its successors each instruction on the walk has explored
@@ -185,44 +215,65 @@ def _use_def(insns: Sequence[Insn], spec: OpSpec, pc: int) -> tuple[int, int]:
             return 1, 0
         case Kind.CALL | Kind.CALL_KFUNC | Kind.CALL_LOCAL | Kind.CALLX:
             return _ARGS, _CALLER_SAVED
-        case Kind.LD_ABS:
-            return 1 << 6, _CALLER_SAVED
-        case Kind.LD_IND:
-            return 1 << 6 | s, _CALLER_SAVED
+        case Kind.LD_ABS | Kind.LD_IND:
+            return _LD_ABS_USES, _CALLER_SAVED  # 6.18 counts r0-r9 as read: the skb access may end the program
     return 0, 0
 
 
 def compute_live_registers(insns: Sequence[Insn], specs: Sequence[OpSpec | None], aux: list[InsnAux],
                            call_uses: dict[int, int], succ: Sequence[Sequence[int]] | None = None) -> None:
-    """Backward may-live analysis to a fixpoint; ``call_uses`` overrides a call's argument registers."""
+    """Backward may-live analysis to a fixpoint; ``call_uses`` overrides a call's argument registers.
+
+    One backward sweep settles every instruction whose successors all come after it; a second and further
+    sweeps are made only when some edge goes back (a loop).
+    """
     n = len(insns)
     if succ is None:
         succ = successor_lists(insns, specs)
-    ud = []
-    flow: list[tuple[int, ...]] = []
-    for pc in range(n):
+    flow: list[Sequence[int]] = [()] * n
+    uses = [0] * n
+    keeps = [-1] * n
+    live = [0] * n
+    by_shape: dict[int, tuple[int, int]] = {}  # (use, def) by code, dst and src: all they depend on but atomics'
+    loops = False
+    for pc in range(n - 1, -1, -1):
         spec = specs[pc]
         if spec is None:
-            ud.append((0, -1))
-            flow.append(())
             continue
-        use, dfn = _use_def(insns, spec, pc)
-        if pc in call_uses:
+        kind = spec.kind
+        if kind is Kind.ATOMIC:
+            use, dfn = _use_def(insns, spec, pc)
+        else:
+            ins = insns[pc]
+            shape = ins.code | ins.dst << 8 | ins.src << 12
+            ud = by_shape.get(shape)
+            if ud is None:
+                ud = by_shape[shape] = _use_def(insns, spec, pc)
+            use, dfn = ud
+        if call_uses and pc in call_uses:
             use = call_uses[pc]
-        ud.append((use, ~dfn))
-        nxt = (pc + 1,) if spec.kind is Kind.CALL_LOCAL else succ[pc]
-        flow.append(tuple(w for w in nxt if 0 <= w < n))
-    live = [0] * n
-    # straight-line code needs one backward sweep; only loops ask for more
-    changed = True
+        nxt = (pc + 1,) if kind is Kind.CALL_LOCAL else succ[pc]
+        out = 0
+        inside = True
+        for w in nxt:
+            if 0 <= w < n:
+                out |= live[w]
+                if w <= pc:
+                    loops = True
+            else:
+                inside = False
+        flow[pc] = nxt if inside else tuple(w for w in nxt if 0 <= w < n)
+        uses[pc] = use
+        keeps[pc] = ~dfn
+        live[pc] = use | (out & ~dfn)
+    changed = loops
     while changed:
         changed = False
         for pc in range(n - 1, -1, -1):
             out = 0
             for w in flow[pc]:
                 out |= live[w]
-            use, keep = ud[pc]
-            new = use | (out & keep)
+            new = uses[pc] | (out & keeps[pc])
             if new != live[pc]:
                 live[pc] = new
                 changed = True

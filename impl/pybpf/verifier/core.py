@@ -8,23 +8,28 @@ program type are here too.
 
 from __future__ import annotations
 
+import gc
 import time
 
+from pybpf.abi.profiles import profile
 from pybpf.isa.disasm import format_insn_line
 from pybpf.isa.opcodes import Kind, Pseudo
 from pybpf.isa.validate import jump_target
+from pybpf.verifier import speculative
 from pybpf.verifier.alu import check_alu_op, check_reg_read, check_reg_write
 from pybpf.verifier.backtrack import mark_chain_precision
 from pybpf.verifier.bounds import S64_MAX, S64_MIN
-from pybpf.verifier.callbacks import ld_imm64_func
+from pybpf.verifier.callbacks import check_async_return, ld_imm64_func
 from pybpf.verifier.calls import check_func_call, check_helper_call, prepare_func_exit
 from pybpf.verifier.env import BPF_COMPLEXITY_LIMIT_INSNS, DEADLINE_CHECK_INSNS, Env, StackElem, VerifierTimeout
 from pybpf.verifier.globalfunc import global_entry_state
 from pybpf.verifier.jmp import check_cond_jmp_op, check_may_goto
 from pybpf.verifier.kfuncs import check_kfunc_call
+from pybpf.verifier.liveness import StackLiveness
 from pybpf.verifier.locks import check_resource_locked
 from pybpf.verifier.log import LOG_LEVEL2
 from pybpf.verifier.mem import READ, WRITE, check_mem_access
+from pybpf.verifier.messages import template, text
 from pybpf.verifier.regs import RegType, reg_type_str
 from pybpf.verifier.scalar import Scalar
 from pybpf.verifier.state import FuncState, VerifierState
@@ -52,7 +57,8 @@ def _pop(env: Env) -> bool:
 
 
 def check_return_code(env: Env) -> None:
-    check_resource_locked(env, "BPF_EXIT instruction in main prog")  # checked before R0, as 6.18 does
+    if env.cur.active_lock is not None:  # checked before R0, as 6.18 does (check_resource_leak)
+        raise env.reject("exit_locked")
     regs = env.regs()
     env.log.scratch_reg(0)
     r0 = regs[0]
@@ -60,8 +66,13 @@ def check_return_code(env: Env) -> None:
         raise env.reject("not_read_ok", reg=0)
     if env.cur.refs:
         ref = env.cur.refs[0]
-        env.log.write(f"Unreleased reference id={ref.id} alloc_insn={ref.insn_idx}\n")
+        if template("ref_leak_exit", env.abi) is None:  # the 2022 series: the leak's own line refuses
+            raise env.reject("unreleased_ref", id=ref.id, insn=ref.insn_idx)
+        env.log.write(text("unreleased_ref", id=ref.id, insn=ref.insn_idx) + "\n")
         raise env.reject("ref_leak_exit")
+    if env.cur.frames[0].in_async_callback_fn:  # a timer callback: 0, whatever the program type
+        check_async_return(env)
+        return
     if env.cur.frames[0].subprogno:  # a global function: any scalar, whatever the program type
         if r0.type != RegType.SCALAR_VALUE:
             raise env.reject("global_exit_not_scalar", type=reg_type_str(r0.type))
@@ -138,14 +149,14 @@ def _check_insn(env: Env) -> int | None:
         if d.type == RegType.PTR_TO_CTX or d.type & 0xFF in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
             what = reg_type_str(d.type)
             raise env.reject("atomic_store", reg=ins.dst, type=what)
+        load = (0 if ins.imm == 0xF1 else ins.src) if ins.imm & 1 else -1  # BPF_FETCH: the old value's register
+        if load >= 0:
+            check_reg_write(env, load)
         check_mem_access(env, ins.dst, ins.off, spec.size, READ, -1)
+        if load >= 0:
+            # check_atomic_rmw reads a second time into the register: a fill, as a load would be
+            check_mem_access(env, ins.dst, ins.off, spec.size, READ, load)
         check_mem_access(env, ins.dst, ins.off, spec.size, WRITE, -1)
-        if ins.imm & 1:
-            dst = 0 if ins.imm == 0xF1 else ins.src
-            check_reg_write(env, dst)
-            env.regs()[dst].mark_unknown()
-            if spec.size < 8:
-                env.regs()[dst].s = Scalar.unknown().coerce(spec.size)
         return pc + 1
     if kind is Kind.LD_IMM64:
         _ld_imm64(env, pc)
@@ -161,7 +172,8 @@ def _check_insn(env: Env) -> int | None:
             check_reg_read(env, ins.src)
         for r in range(6):
             env.regs()[r].mark_not_init()
-        env.regs()[0].set_scalar(Scalar.unknown().coerce(spec.size) if spec.size < 8 else Scalar.unknown())
+        env.log.scratch_reg(0)
+        env.regs()[0].set_scalar(Scalar.unknown())  # check_ld_abs: unknown, not bounded by the load's size
         return pc + 1
     env.jmps_processed += 1
     if kind is Kind.MAY_GOTO:
@@ -181,10 +193,17 @@ def _check_insn(env: Env) -> int | None:
     if kind is Kind.CALL_KFUNC:
         check_kfunc_call(env, ins)
         return pc + 1
+    one_frame = env.cur.active_lock is not None and profile(env.abi).locked_region_in_one_frame
     if kind is Kind.CALL_LOCAL:
+        if one_frame:
+            raise env.reject("call_while_locked")
         return check_func_call(env, ins)
     if kind is Kind.EXIT:
         if env.cur.curframe:
+            if one_frame:
+                raise env.reject("exit_locked")
+            if env.liveness is not None:
+                env.liveness.update(env.cur)
             return prepare_func_exit(env)
         check_return_code(env)
         return None
@@ -219,6 +238,18 @@ def _forget_safe_paths(env: Env) -> None:
 
 def do_check(env: Env, st: VerifierState | None = None) -> None:
     """Walk every path from ``env.insn_idx`` (the main program's entry, or ``st``'s for a global function)."""
+    # The exploration allocates and frees states, scalars and lists at every instruction but makes no
+    # reference cycles: the cyclic collector would only walk the live objects again and again (10% of the time).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        _explore(env, st)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _explore(env: Env, st: VerifierState | None) -> None:
     log = env.log
     if st is None:
         st = VerifierState()
@@ -227,8 +258,14 @@ def do_check(env: Env, st: VerifierState | None = None) -> None:
         f.regs[1].set_ptr(RegType.PTR_TO_CTX)
         st.frames.append(f)
     env.cur = st
+    if log.level & LOG_LEVEL2 and env.liveness is None:
+        env.liveness = StackLiveness(env)
+    lv = env.liveness
+    level = log.level
+    specs = env.specs
     do_print_state = True
     popped = False  # the path was just taken from the branch stack ("from X to Y:" at level 2)
+    returned = False  # the path just came back from a subprogram or callback (its "from X to Y:" too)
     n = len(env.insns)
     while True:
         pc = env.insn_idx
@@ -242,45 +279,55 @@ def do_check(env: Env, st: VerifierState | None = None) -> None:
             raise VerifierTimeout(env.insn_processed)
         if env.aux[pc].prune_point and is_state_visited(env, pc):
             if log.level:
-                if popped:
-                    log.write(f"\nfrom {env.prev_insn_idx} to {pc}: safe\n")
+                if popped or returned:
+                    log.write(f"\nfrom {env.prev_insn_idx} to {pc}{speculative.suffix(env.cur)}: safe\n")
                 else:
                     log.write(f"{pc}: safe\n")
+            if lv is not None:
+                lv.update(env.cur)
             update_branch_counts(env, env.cur.parent)
             if not _pop(env):
                 return
             do_print_state = popped = True
             continue
-        if log.level and log.scratched():
-            # the state an instruction left is printed when the next one is reached (not if it is pruned)
-            log.print_insn_state(env.cur, pc)
-        log.clean()
-        if popped and log.level & LOG_LEVEL2:
-            log.write(f"\nfrom {env.prev_insn_idx} to {pc}:")
-            log.print_verifier_state(env.cur, True)
-        popped = False
-        if log.level and do_print_state:
-            log.write(f"{pc}:")
-            log.print_verifier_state(env.cur, True)
-            do_print_state = False
-        if log.level:
+        if level:
+            if log.scratched():
+                # the state an instruction left is printed when the next one is reached (not if it is pruned)
+                log.print_insn_state(env.cur, pc)
+            log.clean()
+            if (popped or returned) and level & LOG_LEVEL2:
+                log.write(f"\nfrom {env.prev_insn_idx} to {pc}{speculative.suffix(env.cur)}:")
+                log.print_verifier_state(env.cur, True)
+            if do_print_state:
+                log.write(f"{pc}:")
+                log.print_verifier_state(env.cur, True)
+                do_print_state = False
             line = env.insn_lines.get(pc)
             if line is None:
                 line = env.insn_lines[pc] = format_insn_line(env.insns, pc)
             log.insn_line(line)
-        env.cur.history.append(pc)
+        popped = returned = False
+        cur = env.cur
+        cur.history.append(pc)
         env.prev_insn_idx = pc
-        nxt = _check_insn(env)
-        if spec_kind(env, pc) is Kind.CALL_LOCAL and pc + 1 + env.insns[pc].imm not in env.globals:
+        if lv is not None:
+            lv.reset_writes(pc)
+        # only a speculative path can end early: a real one goes straight to the check
+        nxt = speculative.step(env, pc, _check_insn) if cur.speculative else _check_insn(env)
+        if lv is not None:
+            lv.commit()
+        spec = specs[pc]
+        kind = spec.kind if spec is not None else None
+        if kind is Kind.CALL_LOCAL and pc + 1 + env.insns[pc].imm not in env.globals:
             do_print_state = True
-        elif spec_kind(env, pc) is Kind.EXIT and nxt is not None:
-            if log.level & LOG_LEVEL2:
-                log.write(f"\nfrom {pc} to {nxt}:")
-                log.print_verifier_state(env.cur, True)
+        elif kind is Kind.EXIT and nxt is not None:
+            returned = True
             log.clean()
             env.insn_idx = nxt
             continue
         if nxt is None:
+            if lv is not None:
+                lv.update(env.cur)
             update_branch_counts(env, env.cur.parent)
             if not _pop(env):
                 return

@@ -18,6 +18,8 @@ from pybpf.verifier.state import InsnAux, VerifierState
 
 if TYPE_CHECKING:
     from pybpf.verifier.globalfunc import GlobalFunc
+    from pybpf.verifier.liveness import StackLiveness
+    from pybpf.verifier.scc import SccVisit
     from pybpf.verifier.tracing import TraceTarget
 
 BPF_COMPLEXITY_LIMIT_INSNS = 1_000_000
@@ -65,23 +67,31 @@ class Env:
     prev_jmps_processed: int = 0
     total_states: int = 0
     peak_states: int = 0
-    cur_states: int = 0
+    explored_states_size: int = 0  # checkpoints on the explored lists
+    free_list_size: int = 0  # checkpoints evicted from them but still the parent of a path being explored
+    num_backedges: int = 0  # loop hits waiting for their loop's marks to be final (scc.py)
+    scc_of: list[int] | None = None  # each instruction's loop, computed at the first checkpoint (scc.py)
+    scc_visits: dict[tuple[int, ...], SccVisit] = field(default_factory=dict)
+    stack_seen: int = 0  # bumped at each stack access noted in aux (mem.py): stack_live_before's cache key
+    stack_live: tuple[int, list[int]] | None = None  # (stack_seen, slots live before each insn) (states.py)
     max_states_per_insn: int = 0
     stack_depth: dict[int, int] = field(default_factory=dict)  # subprog start -> deepest stack byte used
     succ: list[list[int]] = field(default_factory=list)  # control-flow successors of each instruction
     insn_lines: dict[int, str] = field(default_factory=dict)  # each instruction's log text, formatted once
-    bt_codes: list[tuple[int, int, int]] | None = None  # what each insn means to backtracking (backtrack.py)
+    liveness: StackLiveness | None = None  # log level 2 only: 6.18's stack-liveness lines (liveness.py)
     deadline: float | None = None  # time.monotonic() past which do_check gives up with VerifierTimeout
     func_info: bool = False  # the program has BTF func_info (its subprograms may be callbacks)
     btf: Btf | None = None  # the program's own BTF: the types bpf_obj_new allocates
     kernel_btf: Btf | None = None  # where kfunc calls' imm and kernel type ids point (kfuncs.py loads it lazily)
     abi: str = "linux-6.18"  # the kfunc profile (pybpf.abi.profiles)
+    sleepable: bool = False  # BPF_F_SLEEPABLE: KF_SLEEPABLE kfuncs may be called
     attach_btf_id: int = 0  # fentry/fexit: the traced function in kernel BTF
     expected_attach_type: int = 0  # tracing programs: tp_btf, fentry, fexit or fmod_ret
     trace: TraceTarget | None = None  # tracing programs: the attach target typing the context
     globals: dict[int, GlobalFunc] = field(default_factory=dict)  # global subprograms by first insn
     called_globals: set[int] = field(default_factory=set)  # the ones a call site reached
     verified_globals: set[int] = field(default_factory=set)
+    explore_alu_limits: bool = False  # unprivileged pointer arithmetic with an unknown offset: prune on exact scalars
 
     @property
     def allow_ptr_leaks(self) -> bool:
@@ -90,6 +100,9 @@ class Env:
     @property
     def allow_uninit_stack(self) -> bool:
         return not self.unpriv
+
+    def update_peak_states(self) -> None:
+        self.peak_states = max(self.peak_states, self.explored_states_size + self.free_list_size + self.num_backedges)
 
     def new_id(self) -> int:
         self.id_gen += 1
@@ -100,7 +113,7 @@ class Env:
 
     def reject(self, key: str, *before: str, **kw: object) -> Rejection:
         """Write ``before`` lines and the message ``key`` to the log; return the Rejection to raise."""
-        line = text(key, **kw)
+        line = text(key, self.abi, **kw)
         for b in before:
             self.log.write(b + "\n")
         self.log.write(line + "\n")

@@ -13,11 +13,12 @@ allocated object at the offset the root's ``contains:`` tag names.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from pybpf.btf.record import BtfField, FieldType
 from pybpf.errors import InternalError
 from pybpf.verifier.env import Env
-from pybpf.verifier.messages import text
+from pybpf.verifier.messages import template, text
 from pybpf.verifier.regs import RegState, RegType, TypeFlag
 from pybpf.verifier.state import MAX_CALL_FRAMES, FuncState, Reference, VerifierState
 
@@ -79,7 +80,9 @@ def convert_owning_non_owning(env: Env, ref_obj_id: int) -> None:
 
 def mark_untrusted(env: Env, ref_obj_id: int) -> None:
     """The 2022 series' add: pointers to the node turn PTR_UNTRUSTED and keep their reference until unlock."""
-    for reg in all_regs(env.cur):
+    st = env.cur
+    st.refs = [replace(r, release_on_unlock=True) if r.id == ref_obj_id else r for r in st.refs]
+    for reg in all_regs(st):
         if reg.ref_obj_id == ref_obj_id:
             reg.type |= TypeFlag.PTR_UNTRUSTED
 
@@ -87,16 +90,13 @@ def mark_untrusted(env: Env, ref_obj_id: int) -> None:
 def invalidate_non_owning_refs(env: Env) -> None:
     """At bpf_spin_unlock: the nodes the collections own may go away, so pointers to them do.
 
-    6.18's non-owning references just become invalid; the 2022 series' untrusted nodes release
-    the reference they still held.
+    6.18's non-owning references just become invalid; the 2022 series releases the references of the
+    nodes added under the lock (pointers to them included), whether or not a register still holds one.
     """
     for reg in all_regs(env.cur):
         if reg.type & TypeFlag.NON_OWN_REF:
             mark_reg_invalid(env, reg)
-    untrusted = {r.ref_obj_id for r in all_regs(env.cur)
-                 if r.ref_obj_id and r.base == RegType.PTR_TO_BTF_ID
-                 and r.type & TypeFlag.MEM_ALLOC and r.type & TypeFlag.PTR_UNTRUSTED}
-    for ref in untrusted:
+    for ref in [r.id for r in env.cur.refs if r.release_on_unlock]:
         release_reference(env, ref)
 
 
@@ -108,7 +108,8 @@ def holds_lock_for(env: Env, reg: RegState) -> bool:
         return False
     if reg.type & TypeFlag.NON_OWN_REF or holds_lock_of(env, reg):
         return True
-    env.log.write(text("lock_elsewhere") + "\n")
+    if template("lock_elsewhere", env.abi) is not None:
+        env.log.write(text("lock_elsewhere", env.abi) + "\n")
     return False
 
 
@@ -133,6 +134,12 @@ def graph_root_arg(env: Env, regno: int, reg: RegState, i: int, root: FieldType)
 
 def graph_node_arg(env: Env, regno: int, reg: RegState, root_field: BtfField, root: FieldType) -> None:
     """A node argument: at its offset in an allocated object of the type the root's ``contains:`` tag names."""
+    graph_node_field(env, regno, reg, root)
+    graph_node_matches(env, reg, root_field, root)
+
+
+def graph_node_field(env: Env, regno: int, reg: RegState, root: FieldType) -> None:
+    """The node's own part: a node field of its object, at a constant offset."""
     node = NODE_OF[root]
     if reg.s.var_off.mask:
         raise env.reject("graph_var_off", reg=regno, field=node.value)
@@ -140,6 +147,12 @@ def graph_node_arg(env: Env, regno: int, reg: RegState, root_field: BtfField, ro
     record = reg.record
     if record is None or not any(f.offset == off and f.type is node for f in record.fields):
         raise env.reject("graph_not_found", field=node.value, off=off)
+
+
+def graph_node_matches(env: Env, reg: RegState, root_field: BtfField, root: FieldType) -> None:
+    """The node against its root: the type and the node offset the root's ``contains:`` tag names."""
+    node = NODE_OF[root]
+    off = reg.off + reg.s.var_off.value
     contains = root_field.graph_root
     assert contains is not None and reg.btf is not None
     if reg.btf.resolve(reg.btf_id) != contains.value_type:
@@ -177,6 +190,8 @@ __all__ = [
     "all_regs",
     "convert_owning_non_owning",
     "graph_node_arg",
+    "graph_node_field",
+    "graph_node_matches",
     "graph_root_arg",
     "holds_lock_for",
     "invalidate_non_owning_refs",

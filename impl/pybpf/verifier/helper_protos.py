@@ -163,16 +163,20 @@ _LIMITED: tuple[tuple[frozenset[int], frozenset[int]], ...] = (
 ALLOWED_IN: dict[int, frozenset[int]] = {fid: types for ids, types in _LIMITED for fid in ids}
 
 
-# what a loader without CAP_BPF/CAP_PERFMON still gets: bpf_base_func_proto's first part and the
-# socket programs' own helpers (the kernel's source; no unprivileged load is possible on the reference machine)
-UNPRIV_HELPERS = frozenset({1, 2, 3, 5, 7, 8, 12, 25, 26, 42, 46, 47, 68, 87, 88, 89, 125, 130, 131, 132, 133, 134,
-                            164, 181, 182})
+# what a loader without CAP_BPF/CAP_PERFMON gets in the two program types it may load: asked of Linux 6.18
+# (a child without capabilities loading "call N" for every helper id, kernel.unprivileged_bpf_disabled=0)
+_UNPRIV_BASE = frozenset({1, 2, 3, 5, 7, 8, 12, 14, 15, 25, 26, 42, 46, 47, 68, 87, 88, 89, 105, 106, 120, 122, 125,
+                          130, 131, 132, 133, 134, 160, 182, 195, 208})
+UNPRIV_HELPERS: dict[int, frozenset[int]] = {
+    _P.SOCKET_FILTER: _UNPRIV_BASE,
+    _P.CGROUP_SKB: _UNPRIV_BASE | {79, 81, 83, 84, 85, 86, 95, 96, 97, 98, 99, 107, 108, 128, 129},
+}
 
 
 def helper_allowed(func_id: int, prog_type: int, unpriv: bool = False) -> bool:
     """Whether ``prog_type``'s get_func_proto offers the helper (unknown for types not probed: allowed)."""
-    if unpriv and func_id not in UNPRIV_HELPERS:
-        return False
+    if unpriv:
+        return func_id in UNPRIV_HELPERS.get(prog_type, frozenset())
     allowed = ALLOWED_IN.get(func_id)
     return allowed is None or prog_type not in PROBED_TYPES or prog_type in allowed
 

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from pybpf.isa.insn import Insn
 from pybpf.isa.opcodes import JmpOp, Kind, OpSpec, Src
+from pybpf.verifier import speculative
 from pybpf.verifier.alu import check_reg_read
-from pybpf.verifier.backtrack import mark_chain_precision
+from pybpf.verifier.backtrack import mark_chain_precision, note_linked_regs
 from pybpf.verifier.btf_ptr import is_trusted_reg
 from pybpf.verifier.env import Env
+from pybpf.verifier.linked import sync_linked_regs
 from pybpf.verifier.locks import is_spin_lock_holder
 from pybpf.verifier.regs import RegState, RegType, TypeFlag
 from pybpf.verifier.scalar import Scalar
@@ -137,12 +139,8 @@ def _pkt_compare(env: Env, ins: Insn, op: int, this: VerifierState, other: Verif
 
 
 def _sync_linked(st: VerifierState, reg: RegState) -> None:
-    """sync_linked_regs: scalars sharing an id learn what the compared one learnt."""
-    if not reg.id or reg.type != RegType.SCALAR_VALUE:
-        return
-    for x in _for_each_reg(st):
-        if x is not reg and x.type == RegType.SCALAR_VALUE and x.id == reg.id:
-            x.s = reg.s
+    """sync_linked_regs: scalars sharing an id learn what the compared one learnt (``linked.py``)."""
+    sync_linked_regs(reg, _for_each_reg(st))
 
 
 def check_cond_jmp_op(env: Env, ins: Insn, spec: OpSpec, push) -> int:
@@ -164,6 +162,8 @@ def check_cond_jmp_op(env: Env, ins: Insn, spec: OpSpec, push) -> int:
             mark_chain_precision(env, ins.dst)
         if x and s.is_scalar():
             mark_chain_precision(env, ins.src)
+        if speculative.explored(env):  # the side proved never taken, as a mispredicted branch would run it
+            push(speculative.branch(env, ins), env.insn_idx + 1 if pred else target)
         return target if pred else env.insn_idx + 1
     this = env.cur
     other = this.clone()
@@ -180,6 +180,9 @@ def check_cond_jmp_op(env: Env, ins: Insn, spec: OpSpec, push) -> int:
             _sync_linked(st, a)
             if x:
                 _sync_linked(st, b)
+    if d.is_scalar() and (d.id or (x and s.is_scalar() and s.id)):
+        # the jump's history names the scalars linked to the compared ones: precision spreads to them all
+        note_linked_regs(env, (this, other), (d.id, s.id if x else 0))
     # try_match_pkt_pointers learns nothing from a 32-bit compare
     pkt = x and is64 and not (d.is_scalar() and s.is_scalar()) and _pkt_compare(env, ins, op, this, other)
     if op in (JmpOp.JEQ, JmpOp.JNE) and is64 and d.maybe_null() and s.is_const() and s.s.var_off.value == 0:
@@ -187,6 +190,7 @@ def check_cond_jmp_op(env: Env, ins: Insn, spec: OpSpec, push) -> int:
         mark_ptr_or_null_regs(other, ins.dst, op == JmpOp.JEQ)
         mark_ptr_or_null_regs(this, ins.dst, op == JmpOp.JNE)
     elif not pkt and env.unpriv and d.is_pointer():
+        push(other, target)  # already queued when Linux refuses: a speculative path that recovers still goes there
         raise env.reject("ptr_comparison", reg=ins.dst)
     push(other, target)
     return env.insn_idx + 1

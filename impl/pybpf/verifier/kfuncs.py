@@ -6,7 +6,11 @@ ABI profile says which FUNCs are kfuncs a program may call and with which
 by its type and its name's suffix: ``__k`` (a known constant), ``__ign`` (the
 verifier fills it in), ``__alloc`` (an object the program allocated),
 ``__refcounted_kptr``, a graph root or node by its struct name, a callback by
-its function-pointer type.  Then the special kfuncs do their part: allocate
+its function-pointer type; a buffer and its ``__sz``/``__szk`` size, ``__opt``,
+``__str``, the ctx, dynptrs (``__uninit`` or initialised) and iterators are
+checked in ``kfunc_args``, ``dynptr`` and ``iters``.  KF_SLEEPABLE,
+KF_DESTRUCTIVE, KF_TRUSTED_ARGS, KF_RCU_PROTECTED and the program type's kfunc
+set come from the profile's table.  Then the special kfuncs do their part: allocate
 (``bpf_obj_new_impl``: an owning reference to a type of the program's BTF),
 release, push (ownership moves to the collection), pop (ownership comes back).
 """
@@ -26,12 +30,16 @@ from pybpf.isa.insn import Insn
 from pybpf.isa.opcodes import CallSrc
 from pybpf.verifier.backtrack import mark_chain_precision
 from pybpf.verifier.btf_ptr import is_trusted_reg
+from pybpf.verifier.calls import check_helper_mem_access
+from pybpf.verifier.dynptr import Dynptr, dynptr_arg, init_dynptr_arg
 from pybpf.verifier.env import Env
 from pybpf.verifier.graph import (
     ALLOC_OBJ,
     acquire_reference,
     convert_owning_non_owning,
     graph_node_arg,
+    graph_node_field,
+    graph_node_matches,
     graph_root_arg,
     invalidate_non_owning_refs,
     mark_untrusted,
@@ -39,8 +47,21 @@ from pybpf.verifier.graph import (
     release_reference,
     set_non_owning,
 )
+from pybpf.verifier.iters import iter_arg, new_iter_arg
+from pybpf.verifier.kfunc_args import (
+    IGNORED_SUFFIXES,
+    check_const_str_arg,
+    check_ctx_arg,
+    check_mem_pointee,
+    check_mem_size_pair,
+    is_ctx_arg,
+    is_dynptr_arg,
+    is_iter_arg,
+    is_size_arg,
+)
 from pybpf.verifier.messages import Rejection, rejection
 from pybpf.verifier.regs import RegState, RegType, TypeFlag, reg_type_str, struct_meta
+from pybpf.verifier.stack import DynptrType
 
 CALLER_SAVED = (0, 1, 2, 3, 4, 5)
 BPF_GLOBAL_PERCPU_MA_MAX_SIZE = 512
@@ -62,6 +83,12 @@ class ArgType(Enum):
     BTF_ID = "btf_id"
     CALLBACK = "callback"
     MEM = "mem"
+    CTX = "ctx"
+    ITER = "iter"
+    DYNPTR = "dynptr"
+    CONST_STR = "const_str"
+    MEM_SIZE = "mem_size"
+    SIZE = "size"  # the __sz/__szk after a buffer: checked with it, then skipped
 
 
 _GRAPH_STRUCTS = {"bpf_list_head": ArgType.LIST_HEAD, "bpf_list_node": ArgType.LIST_NODE,
@@ -91,6 +118,8 @@ class KfuncMeta:
     node_regno: int = 0
     arg_owning_ref: bool = False
     callback: int = -1  # bpf_rbtree_add's less(): its first instruction
+    dynptr: Dynptr | None = None  # the initialised dynptr argument (meta->initialized_dynptr)
+    ret_btf_id: int = 0  # the struct a "kernel_object" kfunc returns a pointer to
 
     @property
     def ret_null(self) -> bool:
@@ -100,10 +129,12 @@ class KfuncMeta:
     def flag(self, f: KfuncFlag) -> bool:
         return bool(self.spec.flags & f)
 
+    release_trusted: bool = True  # the profile's release_implies_trusted
+
     @property
     def trusted_args(self) -> bool:
-        """is_kfunc_trusted_args: KF_TRUSTED_ARGS, which every release kfunc implies."""
-        return self.flag(KfuncFlag.RELEASE)
+        """is_kfunc_trusted_args: KF_TRUSTED_ARGS, which every release kfunc implies on 6.18."""
+        return self.flag(KfuncFlag.TRUSTED_ARGS) or (self.release_trusted and self.flag(KfuncFlag.RELEASE))
 
 
 def kernel_btf(env: Env) -> Btf:
@@ -116,7 +147,7 @@ def kernel_btf(env: Env) -> Btf:
 
 
 _SUFFIXES = ("__k", "__ign", "__alloc", "__refcounted_kptr", "__nullable", "__sz", "__szk", "__opt", "__uninit",
-             "__str")
+             "__str", "__prog")
 _KIND_SUFFIX = {ArgKind.TYPE_ID: "__k", ArgKind.IGNORED: "__ign", ArgKind.ALLOC: "__alloc",
                 ArgKind.REFCOUNTED: "__refcounted_kptr"}
 
@@ -138,29 +169,40 @@ def _is_null(reg: RegState) -> bool:
     return reg.is_const() and reg.s.var_off.value == 0
 
 
-def _arg_type(btf: Btf, p: Param, reg: RegState, name: str) -> ArgType:
-    """get_kfunc_ptr_arg_type, with the scalar and ignored parameters too (``name``: see ``_param_name``)."""
-    if name.endswith("__ign"):
+def _arg_type(btf: Btf, p: Param, reg: RegState, name: str, prog_type: int = -1,
+              sized: bool = False, iter_arg_index: int = -1) -> ArgType:
+    """get_kfunc_ptr_arg_type, with the scalar and ignored parameters too (``name``: see ``_param_name``;
+    ``sized``: the next parameter is this buffer's ``__sz``/``__szk``; ``iter_arg_index``: the parameter's
+    index in an iterator kfunc, whose first parameter is the iterator)."""
+    if name.endswith(IGNORED_SUFFIXES):
         return ArgType.IGNORED
     if _is_scalar(btf, p.type):
         return ArgType.SCALAR
     t = btf.type_by_id(btf.resolve(p.type))
     if t.kind != Kind.PTR:
         return ArgType.MEM  # refused by the caller with "Unrecognized arg#"
+    if is_ctx_arg(btf, p, prog_type):
+        return ArgType.CTX
     if name.endswith("__nullable") and _is_null(reg):
         return ArgType.NULL
     if name.endswith("__alloc"):
         return ArgType.ALLOC_BTF_ID
     if name.endswith("__refcounted_kptr"):
         return ArgType.REFCOUNTED_KPTR
+    if is_dynptr_arg(btf, p):
+        return ArgType.DYNPTR
+    if iter_arg_index == 0 and is_iter_arg(btf, p):
+        return ArgType.ITER
     pointee = btf.type_by_id(btf.resolve(t.type))
     if pointee.kind == Kind.STRUCT and btf.name_of(pointee) in _GRAPH_STRUCTS:
         return _GRAPH_STRUCTS[btf.name_of(pointee)]
+    if name.endswith("__str"):
+        return ArgType.CONST_STR
     if reg.base == RegType.PTR_TO_BTF_ID:
         return ArgType.BTF_ID
     if pointee.kind == Kind.FUNC_PROTO:
         return ArgType.CALLBACK
-    return ArgType.MEM
+    return ArgType.MEM_SIZE if sized else ArgType.MEM
 
 
 def _check_arg_reg_off(env: Env, regno: int, reg: RegState, release: bool) -> None:
@@ -195,14 +237,22 @@ def _check_args(env: Env, meta: KfuncMeta, params: tuple[Param, ...]) -> None:
     regs = env.regs()
     spec_args = meta.spec.args + (None,) * (len(params) - len(meta.spec.args))
     names = [_param_name(btf, p, k) for p, k in zip(params, spec_args, strict=False)]
-    kinds = [_arg_type(btf, p, regs[i + 1], names[i]) for i, p in enumerate(params)]
-    # a node is checked against its root: the 2022 series' add took (node, head), the root goes first anyway
-    order = sorted(range(len(params)), key=lambda k: kinds[k] in _NODES)
-    for i in order:
+    sized = [i + 1 < len(params) and is_size_arg(btf, params[i + 1], names[i + 1], regs[i + 2])
+             for i in range(len(params))]
+    iter_kfunc = meta.flag(KfuncFlag.ITER_NEW) or meta.flag(KfuncFlag.ITER_NEXT) or meta.flag(KfuncFlag.ITER_DESTROY)
+    kinds = [_arg_type(btf, p, regs[i + 1], names[i], env.prog_type, sized[i], i if iter_kfunc else -1)
+             for i, p in enumerate(params)]
+    for i in range(len(params) - 1):
+        if kinds[i] is ArgType.MEM_SIZE:
+            kinds[i + 1] = ArgType.SIZE
+    # 6.18 takes (root, node); the 2022 series took (node, head) and checked them in that order, the node's
+    # type and offset against the head's contains: tag last
+    node_first = profile(env.abi).node_first
+    for i in range(len(params)):
         p, kind = params[i], kinds[i]
         regno = i + 1
         reg = regs[regno]
-        if kind is ArgType.IGNORED:
+        if kind in (ArgType.IGNORED, ArgType.SIZE):
             continue
         if kind is ArgType.SCALAR:
             if reg.type != RegType.SCALAR_VALUE:
@@ -217,12 +267,14 @@ def _check_args(env: Env, meta: KfuncMeta, params: tuple[Param, ...]) -> None:
         if t.kind != Kind.PTR:
             raise env.reject("kfunc_unrecognized", i=i, kind=t.kind.name)
         trusted = meta.trusted_args or meta.flag(KfuncFlag.RCU)
-        if trusted and (_is_null(reg) or reg.maybe_null()) and not names[i].endswith("__nullable"):
+        if trusted and (_is_null(reg) or reg.maybe_null()) and not names[i].endswith(("__nullable", "__opt")):
             raise env.reject("kfunc_null_trusted", i=i)
         if reg.ref_obj_id:
             meta.ref_obj_id = reg.ref_obj_id
             if meta.flag(KfuncFlag.RELEASE):
                 meta.release_regno = regno
+        if kind in (ArgType.MEM, ArgType.MEM_SIZE):
+            check_mem_pointee(env, btf, p, i, kind is ArgType.MEM_SIZE, _scalar_struct)
         if kind is ArgType.NULL:
             continue
         if kind in (ArgType.ALLOC_BTF_ID, ArgType.BTF_ID) and trusted and not is_trusted_reg(reg):
@@ -231,7 +283,49 @@ def _check_args(env: Env, meta: KfuncMeta, params: tuple[Param, ...]) -> None:
             if not reg.type & TypeFlag.MEM_RCU:
                 raise env.reject("kfunc_not_rcu", reg=regno)
         _check_arg_reg_off(env, regno, reg, meta.flag(KfuncFlag.RELEASE) and bool(reg.ref_obj_id))
-        _check_arg(env, meta, i, regno, reg, kind)
+        if kind in _SUFFIX_KINDS:
+            _check_suffix_arg(env, meta, i, p, reg, kind, names)
+        else:
+            _check_arg(env, meta, i, regno, reg, kind)
+    if node_first and meta.node_regno:
+        if meta.root is None:  # every graph kfunc of both profiles takes its root too
+            raise InternalError(f"kfunc {meta.name}: a graph node argument without a root argument")
+        graph_node_matches(env, regs[meta.node_regno], meta.root, _NODES[kinds[meta.node_regno - 1]])
+
+
+_SUFFIX_KINDS = frozenset({ArgType.CTX, ArgType.DYNPTR, ArgType.CONST_STR, ArgType.MEM_SIZE, ArgType.ITER})
+_UNINIT_DYNPTR = {Op.DYNPTR_FROM_SKB: DynptrType.SKB, Op.DYNPTR_FROM_XDP: DynptrType.XDP}
+
+
+def _check_suffix_arg(env: Env, meta: KfuncMeta, i: int, p: Param, reg: RegState, kind: ArgType,
+                      names: list[str]) -> None:  # fmt: skip
+    """The second half of check_kfunc_args for ctx, iterator, dynptr, constant-string and sized-buffer
+    arguments (parameter ``i``, ``p``, in register ``i + 1``)."""
+    regno = i + 1
+    if kind is ArgType.CTX:
+        check_ctx_arg(env, i, reg)
+    elif kind is ArgType.ITER:
+        btf = meta.btf
+        iter_id = btf.resolve(btf.type_by_id(btf.resolve(p.type)).type)
+        if meta.flag(KfuncFlag.ITER_NEW):
+            new_iter_arg(env, regno, reg, btf, iter_id)
+        else:
+            iter_arg(env, regno, reg, btf, iter_id, destroy=meta.flag(KfuncFlag.ITER_DESTROY))
+    elif kind is ArgType.CONST_STR:
+        check_const_str_arg(env, i, regno, reg)
+    elif kind is ArgType.MEM_SIZE:
+        const = names[i + 1].endswith("__szk")
+        value = check_mem_size_pair(env, i, regno, names[i].endswith("__opt"), const, check_helper_mem_access)
+        if value is not None:
+            meta.constant = value
+    elif names[i].endswith("__uninit"):
+        parent = meta.dynptr.type if meta.dynptr is not None else None
+        dtype = _UNINIT_DYNPTR.get(meta.spec.op, parent)
+        if dtype is None:
+            raise InternalError(f"kfunc {meta.name}: no dynptr type for its __uninit argument")
+        init_dynptr_arg(env, regno, reg, dtype)
+    else:
+        meta.dynptr = dynptr_arg(env, regno, reg)
 
 
 def _check_arg(env: Env, meta: KfuncMeta, i: int, regno: int, reg: RegState, kind: ArgType) -> None:
@@ -260,9 +354,12 @@ def _check_arg(env: Env, meta: KfuncMeta, i: int, regno: int, reg: RegState, kin
                 raise env.reject("rb_node_owner", name=meta.name)
             if _in_rbtree_callback(env):
                 raise env.reject("rbtree_cb", name=meta.name)
-        if meta.root is None:  # every graph kfunc of both profiles takes its root too
-            raise InternalError(f"kfunc {meta.name}: a graph node argument without a root argument")
-        graph_node_arg(env, regno, reg, meta.root, _NODES[kind])
+        if meta.root is None:  # the 2022 series' add took (node, head): matched with the head after it
+            if not profile(env.abi).node_first:
+                raise InternalError(f"kfunc {meta.name}: a graph node argument before its root argument")
+            graph_node_field(env, regno, reg, _NODES[kind])
+        else:
+            graph_node_arg(env, regno, reg, meta.root, _NODES[kind])
         meta.arg_btf, meta.arg_btf_id, meta.node_regno = reg.btf, reg.btf_id, regno
     elif kind is ArgType.REFCOUNTED_KPTR:
         if reg.base != RegType.PTR_TO_BTF_ID or not reg.type & TypeFlag.MEM_ALLOC:
@@ -313,10 +410,11 @@ def _lookup(env: Env, ins: Insn) -> KfuncMeta:
     if func is None or func.kind != Kind.FUNC:
         raise env.reject("kfunc_not_func", id=func_id & U32_MAX)
     name = btf.name_of(func)
-    spec = profile(env.abi).by_name(name)
-    if spec is None:
+    table = profile(env.abi)
+    spec = table.by_name(name)
+    if spec is None or (spec.prog_types is not None and env.prog_type not in spec.prog_types):
         raise env.reject("kfunc_not_allowed", name=name)
-    return KfuncMeta(name, spec, btf)
+    return KfuncMeta(name, spec, btf, release_trusted=table.release_implies_trusted)
 
 
 def _obj_new(env: Env, meta: KfuncMeta, r0: RegState) -> None:
@@ -359,8 +457,12 @@ def _scalar_struct(btf: Btf, tid: int, depth: int = 0) -> bool:
 def _returned_pointer(env: Env, meta: KfuncMeta, r0: RegState) -> None:
     """R0 of a kfunc returning a pointer: check_special_kfunc, then nullability and ownership."""
     op = meta.spec.op
-    if op in _OBJ_NEW:
+    if op in _SLICES:
+        _dynptr_slice(env, meta, r0)
+    elif op in _OBJ_NEW:
         _obj_new(env, meta, r0)
+    elif meta.spec.returns == "kernel_object":
+        r0.set_btf_ptr(RegType.PTR_TO_BTF_ID, meta.btf, meta.ret_btf_id)
     elif op is Op.REFCOUNT_ACQUIRE:
         if meta.arg_btf is None:
             raise InternalError(f"kfunc {meta.name}: no refcounted argument")
@@ -378,8 +480,22 @@ def _returned_pointer(env: Env, meta: KfuncMeta, r0: RegState) -> None:
         if meta.ret_null:
             r0.id = rid
         r0.ref_obj_id = rid
-    elif op not in _OBJ_NEW and op is not Op.REFCOUNT_ACQUIRE:
+    elif op not in _OBJ_NEW and op is not Op.REFCOUNT_ACQUIRE and op not in _SLICES and \
+            meta.spec.returns != "kernel_object":
         set_non_owning(r0)
+
+
+_SLICES = frozenset({Op.DYNPTR_SLICE, Op.DYNPTR_SLICE_RDWR})
+
+
+def _dynptr_slice(env: Env, meta: KfuncMeta, r0: RegState) -> None:
+    """bpf_dynptr_slice(_rdwr): memory of the ``__szk`` constant's size, read-only unless _rdwr."""
+    if meta.constant is None or meta.dynptr is None:
+        raise InternalError(f"kfunc {meta.name}: no constant size or no dynptr")
+    rdonly = meta.spec.op is Op.DYNPTR_SLICE
+    if not rdonly and not env.info.pkt_write:
+        raise env.reject("pkt_write_not_allowed")
+    r0.set_ptr(RegType.PTR_TO_MEM | (TypeFlag.MEM_RDONLY if rdonly else 0), mem_size=meta.constant)
 
 
 def check_kfunc_ids(env: Env, calls: list[int]) -> None:
@@ -412,8 +528,17 @@ def check_kfunc_call(env: Env, ins: Insn) -> None:
     meta = _lookup(env, ins)
     if env.cur.active_lock is not None and (ins.off or meta.spec.op not in _SPIN_ALLOWED):
         raise env.reject("call_while_locked")
+    if meta.flag(KfuncFlag.DESTRUCTIVE) and env.unpriv:  # pybpf's privileged loads hold CAP_SYS_BOOT
+        raise env.reject("kfunc_destructive")
+    if meta.flag(KfuncFlag.SLEEPABLE) and not env.sleepable:
+        raise env.reject("kfunc_sleepable", name=meta.name)
+    # in_rcu_cs: pybpf models no bpf_rcu_read_lock, so only a held lock or a non-sleepable program is one
+    if meta.flag(KfuncFlag.RCU_PROTECTED) and env.sleepable and env.cur.active_lock is None:
+        raise env.reject("kfunc_rcu_protected", name=meta.name)
     proto = meta.btf.func_proto_of(ins.imm)
     _check_args(env, meta, proto.params)
+    if meta.flag(KfuncFlag.RELEASE) and not meta.release_regno:
+        raise env.reject("kfunc_release_unreferenced", name=meta.name)
     if meta.spec.op is Op.RBTREE_ADD and meta.callback >= 0 and meta.root is not None:
         push_less_callback(env, meta.callback, meta.root)
     regs = env.regs()
@@ -434,6 +559,7 @@ def check_kfunc_call(env: Env, ins: Insn) -> None:
     if kind in (Kind.INT, Kind.ENUM, Kind.ENUM64):
         regs[0].mark_unknown()
     elif kind == Kind.PTR:
+        meta.ret_btf_id = meta.btf.resolve(meta.btf.types[ret].type)
         _returned_pointer(env, meta, regs[0])
 
 

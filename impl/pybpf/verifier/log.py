@@ -13,7 +13,7 @@ import io
 
 from pybpf.verifier.locks import format_refs
 from pybpf.verifier.regs import MAX_BPF_REG, RegType, format_reg
-from pybpf.verifier.stack import SLOT_CHARS, SlotType
+from pybpf.verifier.stack import SLOT_CHARS, SlotType, dynptr_str, iter_str
 from pybpf.verifier.state import FuncState, VerifierState
 
 LOG_LEVEL1 = 1
@@ -79,8 +79,11 @@ class VerifierLog:
 
     # ------------------------------------------------------------ printing
 
-    def func_state(self, f: FuncState, print_all: bool) -> str:
-        """print_verifier_state for one frame: `` R0=0 R10=fp0 fp-8=mmmmmmmm`` (each item after a space)."""
+    def func_state(self, f: FuncState, print_all: bool, refs: str = "") -> str:
+        """print_verifier_state for one frame: `` R0=0 R10=fp0 fp-8=mmmmmmmm`` (each item after a space).
+
+        ``refs`` (`` refs=1,2``, the state's) goes after the stack, before the callback marks.
+        """
         out = []
         if f.frameno:
             out.append(f" frame{f.frameno}:")
@@ -97,14 +100,27 @@ class VerifierLog:
                 # a narrow spill shows the other bytes' marks first (``fp-8=????7``)
                 rest = "".join(SLOT_CHARS[t] for t in slot.slot_type if t != SlotType.STACK_SPILL)
                 out.append(f" fp{off}={rest}{format_reg(slot.spilled_ptr, f.frameno)}")
+            elif SlotType.STACK_ITER in slot.slot_type:
+                if slot.spilled_ptr.ref_obj_id:  # an iterator shows once, at its first slot (verifier/iters.py)
+                    out.append(f" fp{off}={iter_str(slot.spilled_ptr)}")
+            elif SlotType.STACK_DYNPTR in slot.slot_type:
+                if slot.spilled_ptr.range == 1:  # a dynptr shows once, at its first slot (verifier/dynptr.py)
+                    out.append(f" fp{off}={dynptr_str(slot.spilled_ptr)}")
             elif not slot.all_invalid():
                 out.append(f" fp{off}={slot.types_str()}")
+        out.append(refs)
         if f.in_callback_fn:
             out.append(" cb")
+        if f.in_async_callback_fn:
+            out.append(" async_cb")
         return "".join(out)
 
     def state_line(self, st: VerifierState, print_all: bool) -> str:
-        return self.func_state(st.cur, print_all) + format_refs(st)  # the held lock counts as a reference
+        return self.func_state(st.cur, print_all, format_refs(st))  # the held lock counts as a reference
+
+    def frame_line(self, st: VerifierState, frameno: int) -> str:
+        """Frame ``frameno`` of ``st`` with everything in it, scratch marks left alone (a checkpoint's state)."""
+        return self.func_state(st.frames[frameno], True, format_refs(st))
 
     def print_verifier_state(self, st: VerifierState, print_all: bool) -> None:
         self.write(self.state_line(st, print_all) + "\n")

@@ -7,17 +7,21 @@ type's field table, map values and packets through their bounds.
 
 from __future__ import annotations
 
+import errno
+
 from pybpf.abi.uapi import MapFlags
-from pybpf.verifier.backtrack import STACK_SHIFT
+from pybpf.verifier import speculative
+from pybpf.verifier.backtrack import mark_chain_precision, stack_access
 from pybpf.verifier.bounds import S64_MIN
 from pybpf.verifier.btf_ptr import check_ptr_to_btf_access
 from pybpf.verifier.env import Env
 from pybpf.verifier.fields import check_map_value_fields
 from pybpf.verifier.kptrs import check_map_kptr_access
+from pybpf.verifier.linked import assign_scalar_id_before_mov
 from pybpf.verifier.progtypes import field_at
 from pybpf.verifier.regs import BPF_REG_SIZE, PKT_TYPES, RegState, RegType, TypeFlag, reg_type_str
 from pybpf.verifier.scalar import Scalar
-from pybpf.verifier.stack import MAX_BPF_STACK, SlotType, slot_index
+from pybpf.verifier.stack import MAX_BPF_STACK, SlotType, destroy_dynptr, readable, slot_index
 from pybpf.verifier.state import FuncState
 from pybpf.verifier.tnum import Tnum
 from pybpf.verifier.tracing import check_btf_ctx_access
@@ -47,13 +51,21 @@ def stack_bounds(env: Env, regno: int, reg: RegState, off: int, size: int, acces
         lo = off + reg.s.var_off.value - (1 << 64 if reg.s.var_off.value >> 63 else 0)
         hi = lo
     else:
+        if reg.s.smax >= BPF_MAX_VAR_OFF or reg.s.smin <= -BPF_MAX_VAR_OFF:
+            raise env.reject("stack_var_unbounded", access="read from" if access == READ else "write to", reg=regno)
         lo, hi = reg.s.smin + off, reg.s.smax + off
-    if lo < -MAX_BPF_STACK or hi + size > 0:
+    frame = _frame_of(env, reg)
+    # without allow_uninit_stack a read must stay inside the stack written so far
+    lowest = -frame.allocated_stack if access == READ and not env.allow_uninit_stack else -MAX_BPF_STACK
+    if lo < lowest or hi + size > 0:
         where = "read from" if access == READ else "write to"
         if not reg.s.var_off.mask:
-            raise env.reject("stack_write_oob" if access == WRITE else "stack_read_oob", reg=regno, off=lo, size=size)
-        raise env.reject("stack_var_oob", access=where, reg=regno, var_off=str(reg.s.var_off), off=off, size=size)
-    frame = _frame_of(env, reg)
+            rej = env.reject("stack_write_oob" if access == WRITE else "stack_read_oob", reg=regno, off=lo, size=size)
+        else:
+            rej = env.reject("stack_var_oob", access=where, reg=regno, var_off=str(reg.s.var_off), off=off, size=size)
+        # the lowest byte outside the stack: EACCES; only the end reaching fp or above: EINVAL
+        rej.errno = errno.EINVAL if lowest <= lo < 0 else errno.EACCES
+        raise rej
     frame.grow_stack(-lo)
     sub = env.subprog_of(env.insn_idx) if reg.frameno == env.cur.curframe else None
     if sub is not None:
@@ -65,8 +77,8 @@ def _const_off(reg: RegState) -> int:
     return v - (1 << 64) if v >> 63 else v
 
 
-def _note_stack(env: Env, spi: int) -> None:
-    env.cur.history[-1] |= (spi + 1) << STACK_SHIFT
+def _note_stack(env: Env, spi: int, frameno: int) -> None:
+    env.cur.history[-1] |= stack_access(frameno, spi)
     env.log.scratch_stack(spi)
 
 
@@ -78,6 +90,7 @@ def check_stack_write(env: Env, regno: int, reg: RegState, off: int, size: int, 
         lo, hi = reg.s.smin + off, reg.s.smax + off + size
         for a in range(lo, hi):
             spi, k = slot_index(a)
+            destroy_dynptr(frame.stack, spi)
             slot = frame.stack[spi]
             if slot.is_spilled_reg():
                 slot.slot_type = [SlotType.STACK_MISC] * BPF_REG_SIZE
@@ -86,15 +99,24 @@ def check_stack_write(env: Env, regno: int, reg: RegState, off: int, size: int, 
             env.log.scratch_stack(spi)
         return
     off += reg.s.var_off.value - (1 << 64 if reg.s.var_off.value >> 63 else 0)
+    for touched in {slot_index(off)[0], slot_index(off + size - 1)[0]}:
+        destroy_dynptr(frame.stack, touched)  # a store into a dynptr's slot forgets the dynptr
     spi, _ = slot_index(off)
     slot = frame.stack[spi]
-    _note_stack(env, spi)
+    if not env.allow_ptr_leaks and slot.is_spilled_reg() and not slot.is_spilled_scalar() and size != BPF_REG_SIZE:
+        raise env.reject("corrupt_spilled_ptr")
+    speculative.note_stack_write(env, slot, value, size)
+    _note_stack(env, spi, reg.frameno)
+    if env.liveness is not None and size == BPF_REG_SIZE:
+        env.liveness.write(reg.frameno, spi)
     aligned = off % BPF_REG_SIZE == 0
     if aligned and size == BPF_REG_SIZE and not reg.frameno and not env.cur.curframe:
-        env.aux[env.insn_idx].stack_writes |= 1 << spi
+        aux = env.aux[env.insn_idx]
+        if not aux.stack_writes >> spi & 1:
+            aux.stack_writes |= 1 << spi
+            env.stack_seen += 1
     if value is not None and aligned and value.type == RegType.SCALAR_VALUE and env.allow_ptr_leaks:
-        if not value.id and value.s.var_off.mask:
-            value.id = env.new_id()  # the spilled copy stays linked to the register
+        assign_scalar_id_before_mov(env, value)  # the spilled copy stays linked to the register
         save_register_state(env, slot, value, size)
         if _width(value.s) > size * 8:
             slot.spilled_ptr.id = 0
@@ -113,6 +135,8 @@ def check_stack_write(env: Env, regno: int, reg: RegState, off: int, size: int, 
     slot.spilled_ptr = RegState()
     if (value is not None and value.is_const() and value.s.var_off.value == 0) or (value is None and imm == 0):
         stype = SlotType.STACK_ZERO
+        if value is not None:  # no spill: the register's zero is relied on, so it must be precise (as 6.18)
+            mark_chain_precision(env, env.insns[env.insn_idx].src)
     for i in range(size):
         s2, k = slot_index(off + i)
         frame.stack[s2].slot_type[k] = stype
@@ -129,14 +153,27 @@ def save_register_state(env: Env, slot, value: RegState, size: int) -> None:
         slot.slot_type[k] = SlotType.STACK_MISC
 
 
+def _liveness_read(env: Env, reg: RegState, lo: int, hi: int) -> None:
+    """The slots a read of [lo, hi) below fp may touch (every offset a variable one may take)."""
+    if reg.s.var_off.mask:
+        base = _const_off(reg)
+        lo, hi = lo - base + reg.s.smin, hi - base + reg.s.smax
+    env.liveness.read_range(reg, lo, hi)
+
+
 def note_stack_read(env: Env, reg: RegState, lo: int, hi: int) -> None:
     """Remember which frame-0 slots this instruction reads ([lo, hi) below fp), for stack liveness."""
+    if env.liveness is not None:
+        _liveness_read(env, reg, lo, hi)
     aux = env.aux[env.insn_idx]
+    before = aux.stack_reads
     if reg.frameno or env.cur.curframe or reg.s.var_off.mask:
         aux.stack_reads = -1
-        return
-    for a in range(lo, hi):
-        aux.stack_reads |= 1 << slot_index(a)[0]
+    else:
+        for a in range(lo, hi):
+            aux.stack_reads |= 1 << slot_index(a)[0]
+    if aux.stack_reads != before:
+        env.stack_seen += 1  # stack_live_before's cache is stale
 
 
 def check_stack_read(env: Env, regno: int, reg: RegState, off: int, size: int, dst: int) -> None:
@@ -150,7 +187,7 @@ def check_stack_read(env: Env, regno: int, reg: RegState, off: int, size: int, d
             spi, k = slot_index(a)
             t = frame.stack[spi].slot_type[k]
             zeros &= t == SlotType.STACK_ZERO
-            if t == SlotType.STACK_INVALID and not env.allow_uninit_stack:
+            if not readable(t, env.allow_uninit_stack):
                 raise env.reject("stack_uninit_read", off=lo, i=a - lo, size=size)
         if dst >= 0:
             regs[dst].set_scalar(_ZERO) if zeros else regs[dst].mark_unknown()
@@ -158,7 +195,7 @@ def check_stack_read(env: Env, regno: int, reg: RegState, off: int, size: int, d
     off += reg.s.var_off.value - (1 << 64 if reg.s.var_off.value >> 63 else 0)
     spi, _k0 = slot_index(off)
     slot = frame.stack[spi]
-    _note_stack(env, spi)
+    _note_stack(env, spi, reg.frameno)
     stype = slot.slot_type
     if slot.is_spilled_reg():
         spill_size = 1
@@ -185,7 +222,7 @@ def check_stack_read(env: Env, regno: int, reg: RegState, off: int, size: int, d
                     spill_cnt += 1
                 elif t == SlotType.STACK_ZERO:
                     zero_cnt += 1
-                elif t == SlotType.STACK_INVALID and not env.allow_uninit_stack:
+                elif not readable(t, env.allow_uninit_stack):
                     raise env.reject("stack_uninit_read", off=off, i=i, size=size)
             if (spill_cnt == size and sp.is_const() and sp.s.var_off.value == 0) or zero_cnt == size:
                 regs[dst].set_scalar(_ZERO)
@@ -194,6 +231,8 @@ def check_stack_read(env: Env, regno: int, reg: RegState, off: int, size: int, d
             return
         if dst >= 0:
             regs[dst] = sp.clone()
+        elif sp.is_pointer() and not env.allow_ptr_leaks:  # an atomic would use it as a number
+            raise env.reject("leaking_ptr_stack", off=off)
         return
     zeros = 0
     for i in range(size):
@@ -201,7 +240,7 @@ def check_stack_read(env: Env, regno: int, reg: RegState, off: int, size: int, d
         t = frame.stack[s2].slot_type[k]
         if t == SlotType.STACK_ZERO:
             zeros += 1
-        elif t == SlotType.STACK_INVALID and not env.allow_uninit_stack:
+        elif not readable(t, env.allow_uninit_stack):
             raise env.reject("stack_uninit_read", off=off, i=i, size=size)
     if dst >= 0:
         if zeros == size:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import errno as E
 
-from pybpf.errors import PybpfError
+from pybpf.errors import InternalError, PybpfError
 
 MSG: dict[str, str] = {
     # registers
@@ -37,6 +37,7 @@ MSG: dict[str, str] = {
     "sub_ptr_from_scalar": "R{reg} tried to subtract pointer from scalar",
     "math_unbounded_min": "math between {type} pointer and register with unbounded min value is not allowed",
     "math_too_large": "math between {type} pointer and {val} is not allowed",
+    "ptr_offset": "{type} pointer offset {off} is not allowed",
     "ptr_oob": "value {val} makes {type} pointer be out of bounds",
     "partial_copy": "R{reg} partial copy of pointer",
     "stack_ptr_sub": "R{reg} subtraction from stack pointer prohibited",
@@ -46,6 +47,7 @@ MSG: dict[str, str] = {
     "stack_write_oob": "invalid write to stack R{reg} off={off} size={size}",
     "stack_read_oob": "invalid read from stack R{reg} off={off} size={size}",
     "stack_var_oob": "invalid variable-offset {access} stack R{reg} var_off={var_off} off={off} size={size}",
+    "stack_var_unbounded": "invalid unbounded variable-offset {access} stack R{reg}",
     "stack_uninit_read": "invalid read from stack off {off}+{i} size {size}",
     "misaligned": "misaligned {desc}access off {var_off}+{off}+{ioff} size {size}",
     "ctx_access": "invalid bpf_context access off={off} size={size}",
@@ -68,7 +70,7 @@ MSG: dict[str, str] = {
     "min_neg_size": "R{reg} min value is negative, either use unsigned or 'var &= const'",
     "unbounded_size": "R{reg} unbounded memory access, use 'var &= const' or 'if (var < const)'",
     "zero_size": "R{reg} invalid zero-sized read: u64=[{umin},{umax}]",
-    "indirect_uninit": "invalid indirect read from stack R{reg} off {off}+{i} size {size}",
+    "indirect_uninit": "invalid read from stack R{reg} off {off}+{i} size {size}",
     "call_stack_too_deep": "the call stack of {n} frames is too deep",
     "combined_stack": "combined stack size of {n} calls is {size}. Too large",
     "unreleased_ref": "Unreleased reference id={id} alloc_insn={insn}",
@@ -98,7 +100,7 @@ MSG: dict[str, str] = {
     "timer_wrong_off": "off {off} doesn't point to 'struct bpf_timer' that is at {timer_off}",
     "missing_func_info": "missing btf func_info",
     "callback_map": "callback function not allowed for map",
-    # unprivileged loads (sanitize.py; texts from the kernel's source, not asked of a live kernel)
+    # unprivileged loads (sanitize.py; checked against the live kernel: tests/verifier/corpus_unpriv)
     "unpriv_bounds": "R{reg} has unknown scalar with mixed signed bounds, {err}",
     "unpriv_type": "R{reg} has pointer with unsupported alu operation, {err}",
     "unpriv_paths": "R{reg} tried to {op} from different maps, paths or scalars, {err}",
@@ -106,11 +108,17 @@ MSG: dict[str, str] = {
     "unpriv_stack_var": "R{reg} variable stack access prohibited for !root, var_off={var_off} off={off}",
     "unpriv_stack_oob": "R{reg} stack pointer arithmetic goes out of range, prohibited for !root; off={off}",
     "unpriv_map_oob": "R{reg} pointer arithmetic of map value goes out of range, prohibited for !root",
+    "corrupt_spilled_ptr": "attempt to corrupt spilled pointer on stack",
+    "unpriv_calls": "loading/calling other bpf or kernel functions are allowed for CAP_BPF and CAP_SYS_ADMIN",
+    "leaking_ptr_stack": "leaking pointer from stack off {off}",
     "ptr_comparison": "R{reg} pointer comparison prohibited",
     "map_key_write": "write to change key R{reg} not allowed",
     "return_stack_ptr": "cannot return stack pointer to the caller",
     "callback_r0_type": "R0 not a scalar value",
     "callback_retval": "At callback return the register R0 has{have} should have been in [{lo}, {hi}]",
+    "async_retval": "At async callback return the register R0 has{have} should have been in [{lo}, {hi}]",
+    "async_retval_type": "At async callback return the register R0 is not a known value ({type})",
+    "timer_map_mismatch": "timer pointer in R1 map_uid={uid1} doesn't match map pointer in R2 map_uid={uid2}",
     "func_not_supported": "func {name}#{id} not supported for program type {prog_type}",
     # bpf_spin_lock (locks.py); {what} is "bpf_spin" (6.18 shares the texts with bpf_res_spin_lock)
     "lock_var_off": "R{reg} doesn't have constant offset. {what}_lock has to be at the constant offset",
@@ -126,6 +134,7 @@ MSG: dict[str, str] = {
     "global_call_args": "Caller passes invalid args into func#{n} ('{name}')",
     "global_exit_not_scalar": "At subprogram exit the register R0 is not a scalar value ({type})",
     "locked_region": "{prefix} cannot be used inside bpf_spin_lock-ed region",
+    "exit_locked": "BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region",
     # special fields of map values (fields.py); {field} is btf_field_type_name
     "field_direct": "{field} cannot be accessed directly by load/store",
     "kptr_indirect": "{field} cannot be accessed indirectly by helper",
@@ -156,6 +165,27 @@ MSG: dict[str, str] = {
     "kfunc_not_rcu": "R{reg} must be a rcu pointer",
     "kfunc_not_acquired": "kfunc {name}#{id} reference has not been acquired before",
     "kfunc_unrecognized": "Unrecognized arg#{i} type {kind}",
+    "kfunc_sleepable": "program must be sleepable to call sleepable kfunc {name}",
+    "kfunc_destructive": "destructive kfunc calls require CAP_SYS_BOOT capability",
+    "kfunc_mem_len": "arg#{i} arg#{j} memory, len pair leads to invalid memory access",
+    "kfunc_ctx": "arg#{i} expected pointer to ctx, but got {type}",
+    "kfunc_const_str": "arg#{i} doesn't point to a const string",
+    "kfunc_mem_size": "arg#{i} reference type('{kind} {name}') size cannot be determined: {err}",
+    "const_str_not_const": "R{reg} is not a constant address'",  # the stray quote is the kernel's
+    "const_str_unterminated": "string is not zero-terminated",
+    "stack_read_special": "invalid read from stack R{reg} off {off}+{i} size {size}",
+    "pkt_write_not_allowed": "the prog does not allow writes to packet data",
+    "kfunc_release_unreferenced": "release kernel function {name} expects refcounted PTR_TO_BTF_ID",
+    "kfunc_rcu_protected": "kernel func {name} requires RCU critical section protection",
+    # iterators (iters.py)
+    "iter_not_stack": "arg#{i} expected pointer to an iterator on stack",
+    "iter_uninit_expected": "expected uninitialized iter_{type} as arg #{i}",
+    "iter_init_expected": "expected an initialized iter_{type} as arg #{i}",
+    # dynptrs (dynptr.py)
+    "dynptr_not_stack": "arg#{i} expected pointer to stack or const struct bpf_dynptr",
+    "dynptr_const_uninit": "cannot pass pointer to const bpf_dynptr, the helper mutates it",
+    "dynptr_uninit_expected": "Dynptr has to be an uninitialized dynptr",
+    "dynptr_init_expected": "Expected an initialized dynptr as arg #{i}",
     "kfunc_mem_type": "arg#{i} pointer type {kind} {name} must point to {unsized}scalar, or struct with scalar",
     "release_off": "R{reg} must have zero offset when passed to release func or trusted arg to kfunc",
     "modified_ptr": "dereference of modified {type} ptr R{reg} off={off} disallowed",
@@ -211,30 +241,37 @@ MSG: dict[str, str] = {
 
 # errno of each rejection (EACCES unless listed)
 ERRNO: dict[str, int] = {
+    "unpriv_calls": E.EPERM,
     "unreachable": E.EINVAL, "back_edge": E.EINVAL, "jump_out_of_range": E.EINVAL, "last_insn": E.EINVAL,
     "unknown_opcode": E.EINVAL, "invalid_insn_idx": E.EFAULT, "too_large": E.E2BIG, "infinite_loop": E.EINVAL,
     "div_by_zero": E.EINVAL, "invalid_shift": E.EINVAL, "invalid_func": E.EINVAL,
     "call_stack_too_deep": E.E2BIG, "combined_stack": E.EACCES, "retval_range": E.EINVAL,
     "retval_type": E.EINVAL, "unknown_func": E.EINVAL, "helper_not_allowed": E.EINVAL,
-    "ctx_access": E.EACCES, "math_too_large": E.EINVAL, "math_unbounded_min": E.EINVAL,
+    "ctx_access": E.EACCES, "math_too_large": E.EINVAL, "ptr_offset": E.EINVAL, "math_unbounded_min": E.EINVAL,
     "ptr_oob": E.EINVAL, "invalid_reg": E.EINVAL, "ref_leak_exit": E.EINVAL, "map_func_compat": E.EINVAL,
     "tail_call_map": E.EINVAL,
     "bad_map_fd": E.EBADF, "bad_ld_imm64": E.EINVAL, "ld_abs_prog_type": E.EINVAL, "ld_abs_r6": E.EINVAL,
     "old_state": E.EINVAL, "empty_prog": E.EINVAL, "stack_var_oob": E.EINVAL,
-    "timer_map_no_btf": E.EINVAL, "timer_no_field": E.EINVAL, "timer_wrong_off": E.EINVAL,
+    "timer_var_off": E.EINVAL, "timer_map_no_btf": E.EINVAL, "timer_no_field": E.EINVAL, "timer_wrong_off": E.EINVAL,
     "missing_func_info": E.EINVAL, "func_not_supported": 524,  # ENOTSUPP, a kernel-internal errno
-    "callback_map": 524, "callback_retval": E.EINVAL, "return_stack_ptr": E.EINVAL,
+    "callback_map": 524, "callback_retval": E.EINVAL, "async_retval": E.EINVAL, "async_retval_type": E.EINVAL,
+    "timer_map_mismatch": E.EINVAL, "return_stack_ptr": E.EINVAL,
     "lock_var_off": E.EINVAL, "lock_map_no_btf": E.EINVAL, "lock_no_field": E.EINVAL, "lock_wrong_off": E.EINVAL,
     "lock_two": E.EINVAL, "unlock_without_lock": E.EINVAL, "unlock_different": E.EINVAL,
     "call_while_locked": E.EINVAL, "global_call_locked": E.EINVAL, "global_call_args": E.EINVAL,
     "global_exit_not_scalar": E.EINVAL,
-    "locked_region": E.EINVAL, "map_prog_lock": E.EINVAL, "map_prog_graph": E.EINVAL,
+    "locked_region": E.EINVAL, "exit_locked": E.EINVAL, "map_prog_lock": E.EINVAL, "map_prog_graph": E.EINVAL,
     "map_prog_field": E.EINVAL, "kptr_bad_type": E.EINVAL, "kptr_map_no_btf": E.EINVAL,
     "kptr_xchg_var_off": E.EINVAL, "kptr_none": E.EINVAL,
     "kfunc_not_func": E.EINVAL, "kfunc_not_eliminated": E.EINVAL, "kfunc_not_scalar": E.EINVAL,
     "kfunc_not_const": E.EINVAL,
     "kfunc_not_trusted": E.EINVAL, "kfunc_not_rcu": E.EINVAL, "kfunc_unrecognized": E.EINVAL,
-    "kfunc_mem_type": E.EINVAL, "release_off": E.EINVAL, "arg_expected_drop": E.EINVAL,
+    "kfunc_mem_type": E.EINVAL, "kfunc_ctx": E.EINVAL, "kfunc_const_str": E.EINVAL, "kfunc_mem_size": E.EINVAL,
+    "const_str_unterminated": E.EINVAL, "dynptr_not_stack": E.EINVAL, "dynptr_const_uninit": E.EINVAL,
+    "dynptr_uninit_expected": E.EINVAL, "dynptr_init_expected": E.EINVAL, "pkt_write_not_allowed": E.EINVAL,
+    "kfunc_release_unreferenced": E.EINVAL, "iter_not_stack": E.EINVAL, "iter_uninit_expected": E.EINVAL,
+    "iter_init_expected": E.EINVAL,
+    "release_off": E.EINVAL, "arg_expected_drop": E.EINVAL,
     "arg_expected_alloc": E.EINVAL, "alloc_unreferenced": E.EINVAL, "arg_expected_root": E.EINVAL,
     "arg_expected_func": E.EINVAL, "graph_var_off": E.EINVAL, "graph_not_found": E.EINVAL, "graph_lock": E.EINVAL,
     "graph_node_type": E.EINVAL, "graph_node_off": E.EINVAL, "rb_node_owner": E.EINVAL, "rbtree_cb": E.EINVAL,
@@ -255,8 +292,21 @@ class Rejection(PybpfError):
         self.insn_idx = insn_idx
 
 
-def text(key: str, **kw: object) -> str:
-    return MSG[key].format(**kw)
+def template(key: str, abi: str | None = None) -> str | None:
+    """Message ``key``'s words under ABI profile ``abi`` (None: 6.18's); None where that kernel has no such
+    message (``pybpf.abi.profiles.Profile.messages``)."""
+    if abi is None:
+        return MSG[key]
+    from pybpf.abi.profiles import profile
+
+    return profile(abi).messages.get(key, MSG[key])
+
+
+def text(key: str, abi: str | None = None, **kw: object) -> str:
+    words = template(key, abi)
+    if words is None:
+        raise InternalError(f"message {key!r} does not exist under ABI profile {abi}")
+    return words.format(**kw)
 
 
 def rejection(key: str, insn_idx: int, **kw: object) -> Rejection:

@@ -110,6 +110,7 @@ class MapDesc:
     record: BtfRecord | None = None
     btf_value_type_id: int = 0
     btf: Btf | None = None  # the BTF btf_value_type_id (and the record's kptr types) belong to
+    frozen_data: bytes | None = None  # a map frozen before the load (.rodata): its value, for constant strings
 
 
 _UNKNOWN = Scalar.unknown()
@@ -253,12 +254,19 @@ def _unum(v: int) -> str:
     return str(v) if v <= 65535 else f"{v:#x}"
 
 
+# flags of a scalar's id: it is its id's value plus ``off`` (after ``r += K``, ``w += K``; see ``linked.py``)
+BPF_ADD_CONST64 = 1 << 31
+BPF_ADD_CONST32 = 1 << 30
+BPF_ADD_CONST = BPF_ADD_CONST64 | BPF_ADD_CONST32
+
+
 def format_reg(r: RegState, frameno: int) -> str:
     """print_reg_state: the text after ``R1=`` (or ``fp-8=``) for a register seen from frame ``frameno``."""
     t = r.type
     s = r.s
     if t == RegType.SCALAR_VALUE:
-        return format_scalar(s, id=r.id, precise=r.precise)
+        linked = bool(r.id & BPF_ADD_CONST)
+        return format_scalar(s, id=r.id & ~BPF_ADD_CONST, delta=r.off if linked else None, precise=r.precise)
     out = reg_type_str(t)
     if t == RegType.PTR_TO_STACK:
         if r.frameno != frameno:

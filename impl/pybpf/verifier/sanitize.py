@@ -7,10 +7,10 @@ value pointer, the result must stay inside the object (sanitize_check_bounds),
 and one instruction must always see the same kind of pointer arithmetic with the
 same limit on every path (update_alu_sanitation_state).
 
-The texts are Linux 6.18's (sanitize_err, check_stack_access_for_ptr_arithmetic);
-the kernel here cannot be asked as a non-root user (kernel.unprivileged_bpf_disabled=2),
-and the speculative paths the kernel also explores for these instructions are not
-simulated (they change only the processed-instruction count).
+The texts are Linux 6.18's (sanitize_err, check_stack_access_for_ptr_arithmetic),
+checked against the live kernel loading as an unprivileged process
+(tests/verifier/corpus_unpriv).  The speculative path an unknown offset opens
+is speculative.py's.
 """
 
 from __future__ import annotations
@@ -18,15 +18,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pybpf.isa.insn import Insn
-from pybpf.isa.opcodes import AluOp, Src
+from pybpf.isa.opcodes import AluOp, Kind, Pseudo, Src
+from pybpf.verifier import speculative
 from pybpf.verifier.env import Env
-from pybpf.verifier.messages import Rejection
+from pybpf.verifier.messages import Rejection, rejection
 from pybpf.verifier.regs import RegState, RegType
 
 MAX_BPF_STACK = 512
 PROHIBITED = "pointer arithmetic with it prohibited for !root"
 # alu_state bits (bpf_insn_aux_data): which operand was the pointer, the offset's sign, an immediate offset
-ALU_SANITIZE_SRC, ALU_SANITIZE_DST, ALU_NEG_VALUE, ALU_IMMEDIATE = 1, 2, 4, 16
+ALU_SANITIZE_SRC, ALU_SANITIZE_DST, ALU_NEG_VALUE, ALU_NON_POINTER, ALU_IMMEDIATE = 1, 2, 4, 8, 16
 
 
 @dataclass
@@ -39,8 +40,9 @@ class SanitizeInfo:
 
 
 def needed(env: Env, ins: Insn, op: int) -> bool:
-    """sanitize_needed and not can_skip_alu_sanitation: an unprivileged add/sub of a register."""
-    return env.unpriv and op in (AluOp.ADD, AluOp.SUB) and bool(ins.code & Src.X)
+    """sanitize_needed and not can_skip_alu_sanitation: an unprivileged add/sub of a register not behind a nospec."""
+    return (env.unpriv and op in (AluOp.ADD, AluOp.SUB) and bool(ins.code & Src.X)
+            and not env.aux[env.insn_idx].nospec)
 
 
 def _ptr_limit(ptr: RegState, mask_to_left: bool) -> tuple[str, int]:
@@ -73,11 +75,20 @@ def _refuse(env: Env, ins: Insn, reason: str, off_is_dst: bool) -> Rejection:
 
 
 def before(env: Env, ins: Insn, ptr: RegState, off: RegState, ptr_is_dst: bool) -> SanitizeInfo:
-    """sanitize_ptr_alu before the operation."""
+    """sanitize_ptr_alu before the operation.
+
+    The masking the kernel adds may turn an unknown offset into 0: that path (the
+    pointer unmoved) is explored as a speculative one.  On a speculative path the
+    limits were already taken from the real ones: only that push is left.
+    """
     s = off.s
     info = SanitizeInfo()
     off_is_imm = not s.var_off.mask
     off_is_neg = s.smin < 0
+    if env.cur.speculative:
+        if not off_is_imm:
+            speculative.push_unmoved_pointer(env, ins.dst, ptr)
+        return info
     if not off_is_imm and (s.smin < 0) != (s.smax < 0):
         raise _refuse(env, ins, "bounds", not ptr_is_dst)
     add = ins.code & 0xF0 == AluOp.ADD
@@ -88,11 +99,16 @@ def before(env: Env, ins: Insn, ptr: RegState, off: RegState, ptr_is_dst: bool) 
     info.alu_limit = limit
     info.alu_state = ((ALU_NEG_VALUE if off_is_neg else 0) | (ALU_IMMEDIATE if off_is_imm else 0)
                       | (ALU_SANITIZE_SRC if ptr_is_dst else ALU_SANITIZE_DST))
+    if not off_is_imm:
+        env.explore_alu_limits = True  # masking may differ between paths: prune only on exact scalars
+        speculative.push_unmoved_pointer(env, ins.dst, ptr)
     return info
 
 
 def after(env: Env, ins: Insn, res: RegState, info: SanitizeInfo, ptr_is_dst: bool) -> None:
     """sanitize_ptr_alu after the operation: the instruction's one alu_state/alu_limit over all paths."""
+    if env.cur.speculative:
+        return
     reason, limit = _ptr_limit(res, info.mask_to_left)
     if reason:
         raise _refuse(env, ins, reason, not ptr_is_dst)
@@ -101,6 +117,30 @@ def after(env: Env, ins: Insn, res: RegState, info: SanitizeInfo, ptr_is_dst: bo
     if aux.alu_state and (aux.alu_state != info.alu_state or aux.alu_limit != alu_limit):
         raise _refuse(env, ins, "paths", not ptr_is_dst)
     aux.alu_state, aux.alu_limit = info.alu_state, alu_limit
+
+
+def value_alu(env: Env, ins: Insn, op: int) -> None:
+    """sanitize_val_alu: an add/sub of two scalars; no other path may do pointer arithmetic at this instruction.
+
+    Unlike pointer arithmetic it is recorded on speculative paths too.
+    """
+    if not needed(env, ins, op):
+        return
+    aux = env.aux[env.insn_idx]
+    if aux.alu_state and (aux.alu_state != ALU_NON_POINTER or aux.alu_limit):
+        raise _refuse(env, ins, "paths", False)
+    aux.alu_state, aux.alu_limit = ALU_NON_POINTER, 0
+
+
+def check_calls(env: Env) -> None:
+    """add_subprog_and_kfunc: subprogram calls, function addresses and kfunc calls need CAP_BPF."""
+    if not env.unpriv:
+        return
+    for pc, ins in enumerate(env.insns):
+        spec = env.specs[pc]
+        if spec is not None and (spec.kind in (Kind.CALL_LOCAL, Kind.CALL_KFUNC) or (
+                spec.kind is Kind.LD_IMM64 and ins.src == Pseudo.FUNC)):
+            raise rejection("unpriv_calls", pc)
 
 
 def check_bounds(env: Env, regno: int, res: RegState) -> None:

@@ -19,9 +19,11 @@ class SlotType(IntEnum):
     STACK_SPILL = 1
     STACK_MISC = 2
     STACK_ZERO = 3
+    STACK_DYNPTR = 4  # one of the two slots of a struct bpf_dynptr (verifier/dynptr.py)
+    STACK_ITER = 5  # a slot of an open-coded iterator's state (verifier/iters.py)
 
 
-SLOT_CHARS = "?rm0"
+SLOT_CHARS = "?rm0di"
 _INVALID = (SlotType.STACK_INVALID,) * BPF_REG_SIZE
 
 
@@ -46,6 +48,54 @@ class StackSlot:
 
     def types_str(self) -> str:
         return "".join(SLOT_CHARS[t] for t in self.slot_type)
+
+
+class DynptrType(IntEnum):
+    """``enum bpf_dynptr_type``; the log names a dynptr ``dynptr_<name>``."""
+
+    INVALID = 0
+    LOCAL = 1
+    RINGBUF = 2
+    SKB = 3
+    XDP = 4
+
+
+def dynptr_str(first: RegState) -> str:
+    """A dynptr as print_verifier_state shows it at its first slot: ``dynptr_skb(id=1,dynptr_id=1)``."""
+    ids = [f"id={first.id}"] if first.id else []
+    if first.ref_obj_id:
+        ids.append(f"ref_id={first.ref_obj_id}")
+    if first.id:
+        ids.append(f"dynptr_id={first.id}")  # a slot's dynptr_id is its id
+    return f"dynptr_{DynptrType(first.mem_size).name.lower()}({','.join(ids)})"
+
+
+def iter_type_str(btf, btf_id: int) -> str:
+    """iter_type_str: ``task`` for ``struct bpf_iter_task``."""
+    return btf.name_of(btf.types[btf_id]).removeprefix("bpf_iter_")
+
+
+def iter_str(first: RegState) -> str:
+    """An iterator as print_verifier_state shows it at its first slot (verifier/iters.py; always active: no
+    ``_next`` is modelled)."""
+    return f"iter_{iter_type_str(first.btf, first.btf_id)}(ref_id={first.ref_obj_id},state=active,depth=0)"
+
+
+def destroy_dynptr(stack: list[StackSlot], spi: int) -> None:
+    """A store reached slot ``spi``: if it holds half of a dynptr, both halves become STACK_INVALID (an
+    unreferenced dynptr is simply forgotten; ``spilled_ptr.range`` marks its first slot, verifier/dynptr.py)."""
+    if spi >= len(stack) or SlotType.STACK_DYNPTR not in stack[spi].slot_type:
+        return
+    first = spi if stack[spi].spilled_ptr.range == 1 else spi + 1
+    for s in (first, first - 1):
+        if 0 <= s < len(stack):
+            stack[s] = StackSlot()
+
+
+def readable(t: int, allow_uninit: bool) -> bool:
+    """Whether a load may read a stack byte of type ``t`` (a dynptr's bytes never, uninitialised ones as root)."""
+    return t in (SlotType.STACK_MISC, SlotType.STACK_ZERO, SlotType.STACK_SPILL) or (
+        t == SlotType.STACK_INVALID and allow_uninit)
 
 
 def slot_index(off: int) -> tuple[int, int]:

@@ -15,8 +15,9 @@ from pybpf.verifier.env import Env
 from pybpf.verifier.jmp import loop_converged
 from pybpf.verifier.locks import locks_equal
 from pybpf.verifier.messages import text
-from pybpf.verifier.regs import BPF_REG_SIZE, RegState, RegType
+from pybpf.verifier.regs import BPF_ADD_CONST, BPF_REG_SIZE, RegState, RegType
 from pybpf.verifier.scalar import Scalar
+from pybpf.verifier.scc import add_scc_backedge, hold, incomplete_read_marks, maybe_enter_scc, maybe_exit_scc
 from pybpf.verifier.stack import SlotType, StackSlot
 from pybpf.verifier.state import FuncState, VerifierState
 
@@ -61,7 +62,8 @@ def _exact(old: RegState, cur: RegState, ids: IdMap) -> bool:
             and ids.check(old.id, cur.id) and ids.check(old.ref_obj_id, cur.ref_obj_id))
 
 
-def regsafe(old: RegState, cur: RegState, ids: IdMap, exact: int) -> bool:
+def regsafe(old: RegState, cur: RegState, ids: IdMap, exact: int, env: Env | None = None) -> bool:
+    """``env`` (an unprivileged load's) makes every scalar precise, and exact while pointer masking is explored."""
     if old.type == RegType.NOT_INIT:
         return exact == NOT_EXACT or cur.type == RegType.NOT_INIT
     if exact == EXACT:
@@ -71,8 +73,13 @@ def regsafe(old: RegState, cur: RegState, ids: IdMap, exact: int) -> bool:
     if old.type == RegType.SCALAR_VALUE:
         if _exact(old, cur, ids):
             return True
-        if not old.precise and exact == NOT_EXACT:
+        if env is not None and env.unpriv and env.explore_alu_limits:
+            return False
+        if not old.precise and exact == NOT_EXACT and (env is None or not env.unpriv):
             return True
+        # a linked scalar's delta is part of what the old state proved safe (linked.py)
+        if (old.id & BPF_ADD_CONST) != (cur.id & BPF_ADD_CONST) or (old.id & BPF_ADD_CONST and old.off != cur.off):
+            return False
         return _range_within(old.s, cur.s) and _tnum_in(old.s.var_off, cur.s.var_off)
     base = old.type & 0xFF
     if base in (RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_MAP_KEY, RegType.PTR_TO_MEM):
@@ -112,7 +119,7 @@ def stacksafe(env: Env, old: FuncState, cur: FuncState, ids: IdMap, exact: int) 
             if not checked_spill:
                 a, b = _scalar_for_stack(env, oslot), _scalar_for_stack(env, cslot)
                 if a is not None and b is not None:
-                    if not regsafe(a, b, ids, exact):
+                    if not regsafe(a, b, ids, exact, env):
                         return False
                     break
             ct = cslot.slot_type[k]
@@ -122,12 +129,14 @@ def stacksafe(env: Env, old: FuncState, cur: FuncState, ids: IdMap, exact: int) 
                 return False
             if k == BPF_REG_SIZE - 1 and ot == SlotType.STACK_SPILL and not checked_spill:
                 checked_spill = True
-                if not regsafe(oslot.spilled_ptr, cslot.spilled_ptr, ids, exact):
+                if not regsafe(oslot.spilled_ptr, cslot.spilled_ptr, ids, exact, env):
                     return False
     return True
 
 
 def states_equal(env: Env, old: VerifierState, cur: VerifierState, exact: int) -> bool:
+    if old.speculative and not cur.speculative:  # what a speculative path survived proves nothing of a real one
+        return False
     if len(old.frames) != len(cur.frames) or (old.active_lock is None) != (cur.active_lock is None):
         return False
     if len(old.refs) != len(cur.refs):
@@ -138,11 +147,15 @@ def states_equal(env: Env, old: VerifierState, cur: VerifierState, exact: int) -
             return False
     if not locks_equal(old.active_lock, cur.active_lock, ids.check):
         return False
-    for fo, fc in zip(old.frames, cur.frames, strict=True):
+    frames = old.frames
+    last = len(frames) - 1
+    for i, (fo, fc) in enumerate(zip(frames, cur.frames, strict=True)):
         if fo.callsite != fc.callsite:
             return False
-        for ro, rc in zip(fo.regs, fc.regs, strict=True):
-            if not regsafe(ro, rc, ids, exact):
+        # func_states_equal: only the registers live where the frame stands are compared
+        live = env.aux[old.insn_idx if i == last else frames[i + 1].callsite].live_regs_before
+        for r, (ro, rc) in enumerate(zip(fo.regs, fc.regs, strict=True)):
+            if live >> r & 1 and not regsafe(ro, rc, ids, exact, env):
                 return False
         if not stacksafe(env, fo, fc, ids, exact):
             return False
@@ -151,6 +164,9 @@ def states_equal(env: Env, old: VerifierState, cur: VerifierState, exact: int) -
 
 def stack_live_before(env: Env, insn_idx: int) -> int:
     """Frame-0 slots some path from ``insn_idx`` reads before overwriting, as far as exploration has seen."""
+    cached = env.stack_live
+    if cached is not None and cached[0] == env.stack_seen:  # no stack access was noted since
+        return cached[1][insn_idx]
     aux = env.aux
     n = len(aux)
     every = -1
@@ -167,6 +183,7 @@ def stack_live_before(env: Env, insn_idx: int) -> int:
             if new != live[pc]:
                 live[pc] = new
                 changed = True
+    env.stack_live = (env.stack_seen, live)
     return live[insn_idx]
 
 
@@ -187,22 +204,39 @@ def clean_state(env: Env, st: VerifierState, insn_idx: int) -> None:
 
 
 def update_branch_counts(env: Env, st: VerifierState | None) -> None:
+    """A path ended: checkpoints whose every branch is now explored are done with.
+
+    A finished checkpoint is never again on a path being explored: it keeps what pruning compares
+    (frames, references) and forgets its history and parent, which only the walk back along a path
+    being explored reads; one that was evicted from its explored list is freed whole.
+    """
     while st is not None:
         st.branches -= 1
         if st.branches > 0:
             break
-        st = st.parent
+        maybe_exit_scc(env, st, propagate_precision)
+        parent = st.parent
+        if not hold(env, st):  # a loop hit below may still walk through it (scc.py)
+            if st.in_free_list:
+                st.in_free_list = False
+                env.free_list_size -= 1
+            st.parent = None
+            st.history = []
+        st = parent
 
 
-def _reg_key(r: RegState) -> tuple:
-    return (r.type, r.off, r.s, r.id, r.ref_obj_id, id(r.map), r.range, r.frameno, r.mem_size, r.btf_id)
+def _same_reg(a: RegState, b: RegState) -> bool:
+    # the value first: in a loop that is what differs from one iteration to the next
+    return (a.s == b.s and a.type == b.type and a.off == b.off and a.id == b.id and a.ref_obj_id == b.ref_obj_id
+            and a.map is b.map and a.range == b.range and a.frameno == b.frameno and a.mem_size == b.mem_size
+            and a.btf_id == b.btf_id)
 
 
 def _looping(old: VerifierState, cur: VerifierState) -> bool:
     """states_maybe_looping: the innermost frames' registers are bit-for-bit the same."""
     if len(old.frames) != len(cur.frames):
         return False
-    return all(_reg_key(a) == _reg_key(b) for a, b in zip(old.cur.regs, cur.cur.regs, strict=True))
+    return all(_same_reg(a, b) for a, b in zip(old.cur.regs, cur.cur.regs, strict=True))
 
 
 def is_state_visited(env: Env, insn_idx: int) -> bool:
@@ -219,8 +253,10 @@ def is_state_visited(env: Env, insn_idx: int) -> bool:
         if old.branches:
             converged = loop_converged(env, insn_idx, old, cur, states_equal, RANGE_WITHIN)  # V1's hook
             if converged:
-                propagate_precision(env, old)
                 old.hit_cnt += 1
+                propagate_precision(env, old)
+                if not aux.calls_callback:
+                    add_scc_backedge(env, old, cur, insn_idx)
                 aux.explored = [*keep, old, *explored[k + 1:]]
                 return True
             if converged is None and _looping(old, cur) and old.may_goto_depth == cur.may_goto_depth and \
@@ -236,9 +272,12 @@ def is_state_visited(env: Env, insn_idx: int) -> bool:
             if not old.cleaned:
                 clean_state(env, old, insn_idx)
                 old.cleaned = True
-            if states_equal(env, old, cur, NOT_EXACT):
-                propagate_precision(env, old)
+            loop = incomplete_read_marks(env, old)
+            if states_equal(env, old, cur, RANGE_WITHIN if loop else NOT_EXACT):
                 old.hit_cnt += 1
+                propagate_precision(env, old)
+                if loop:
+                    add_scc_backedge(env, old, cur, insn_idx)
                 keep.append(old)
                 keep.extend(explored[k + 1:])
                 aux.explored = keep
@@ -247,7 +286,11 @@ def is_state_visited(env: Env, insn_idx: int) -> bool:
             old.miss_cnt += 1
         limit = 64 if aux.force_checkpoint and old.branches else 3
         if old.miss_cnt > old.hit_cnt * limit + limit:
-            env.cur_states -= 1
+            # unlikely to be useful: off the list; freed once no path below it is left (update_branch_counts)
+            env.explored_states_size -= 1
+            if old.branches or incomplete_read_marks(env, old):
+                old.in_free_list = True
+                env.free_list_size += 1
             continue
         keep.append(old)
     aux.explored = keep
@@ -256,8 +299,8 @@ def is_state_visited(env: Env, insn_idx: int) -> bool:
     if not add_new:
         return False
     env.total_states += 1
-    env.cur_states += 1
-    env.peak_states = max(env.peak_states, env.cur_states)
+    env.explored_states_size += 1
+    env.update_peak_states()
     env.prev_jmps_processed = env.jmps_processed
     env.prev_insn_processed = env.insn_processed
     new = cur.clone()
@@ -272,5 +315,6 @@ def is_state_visited(env: Env, insn_idx: int) -> bool:
             r.precise = False
         for slot in f.stack:
             slot.spilled_ptr.precise = False
+    maybe_enter_scc(env, new)
     aux.explored.append(new)
     return False

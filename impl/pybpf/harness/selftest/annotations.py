@@ -66,7 +66,12 @@ FLAG_KEYS = frozenset({
 VALUE_KEYS = COUNTED_KEYS | frozenset({
     "test_description", "test_retval", "test_retval_unpriv", "test_log_level", "test_prog_flags", "test_arch",
     "test_btf_path", "test_btf_func_path", "test_caps_unpriv", "load_mode", "test_linear_size", "test_skip",
+    "test_abi", "test_abi_expect",
 })
+# pybpf's ABI profiles (pybpf.abi.profiles; bpf_experimental.h's __abi, __msg_abi...): ``test_abi=NAME`` runs the
+# program only under that profile, ``test_abi_expect=NAME:<tag>`` is ``<tag>`` under profile NAME only.
+ABI_KEY, ABI_EXPECT_KEY = "test_abi", "test_abi_expect"
+_MSG_KEYS = frozenset({"test_expect_msg", "test_expect_not_msg", "test_expect_regex"})
 
 
 class AnnotationError(InputError):
@@ -151,8 +156,17 @@ class TestSpec:
     linear_size: int | None = None
     skip: str | None = None  # __skip(reason)
     log_always: bool = False
+    abis: frozenset[str] | None = None  # __abi(NAME): the ABI profiles the program is for (None: every one)
+    variants: tuple[tuple[str, TestSpec], ...] = ()  # (profile, the spec under it) where __*_abi tags change it
 
     __test__ = False  # not a pytest class
+
+    def runs_under(self, abi: str) -> bool:
+        return self.abis is None or abi in self.abis
+
+    def under(self, abi: str) -> TestSpec:
+        """The spec under ABI profile ``abi``: its ``__msg_abi``/``__success_abi``/... applied."""
+        return next((s for name, s in self.variants if name == abi), self)
 
     @property
     def runs(self) -> tuple[RunSpec, ...]:
@@ -269,6 +283,10 @@ class _Sub:
     caps: int = 0
 
 
+def _tag_error(program: str, file: str | None, tag: Tag, why: str) -> AnnotationError:
+    return AnnotationError(f"program '{program}': {why} (tag '{tag.raw}')", file=file, tag=tag)
+
+
 @dataclass
 class _Builder:
     """The state ``parse_test_spec`` keeps while it walks the tags."""
@@ -289,7 +307,7 @@ class _Builder:
     flag_ops: list[tuple[int, bool]] = field(default_factory=list)
 
     def fail(self, tag: Tag, why: str) -> AnnotationError:
-        return AnnotationError(f"program '{self.program}': {why} (tag '{tag.raw}')", file=self.file, tag=tag)
+        return _tag_error(self.program, self.file, tag, why)
 
     def sub(self, unpriv: bool) -> _Sub:
         self.modes.add("unpriv" if unpriv else "priv")
@@ -366,6 +384,8 @@ class _Builder:
             self.archs.add(arch)
             self.collect_jit = arch == self.arch
             self.next_line["test_jited"] = self.next_line["test_jited_unpriv"] = True
+        elif key == ABI_KEY:
+            self.spec["abis"] = self.spec.get("abis", frozenset()) | {_profile_name(self, tag, value)}
         elif key in ("test_btf_path", "test_btf_func_path", "test_skip"):
             self.spec[key.removeprefix("test_")] = value
         elif key == "test_caps_unpriv":
@@ -434,12 +454,48 @@ def source_line(source: str, program: str, tag: Tag | None = None) -> int | None
     return at + 1
 
 
-def build_spec(tags: list[Tag], program: str, *, arch: str, encoding: Encoding = Encoding.PLAIN,
-               file: str | None = None, prog_type: int | None = None) -> TestSpec:
-    """The ``TestSpec`` of decoded ``tags`` on ``arch`` (a canonical name, see ``selftest.arch``)."""
+def _profile_name(b: _Builder, tag: Tag, name: str) -> str:
+    return _known_profile(b.program, b.file, tag, name)
+
+
+def _known_profile(program: str, file: str | None, tag: Tag, name: str) -> str:
+    from pybpf.abi.profiles import PROFILES
+
+    if name not in PROFILES:
+        raise _tag_error(program, file, tag, f"unknown ABI profile '{name}' (known: {', '.join(PROFILES)})")
+    return name
+
+
+def _scoped(tags: list[Tag], program: str, file: str | None) -> dict[str, list[Tag]]:
+    """The ``test_abi_expect=NAME:<tag>`` tags, unwrapped, by profile."""
+    out: dict[str, list[Tag]] = {}
+    for tag in tags:
+        if tag.key != ABI_EXPECT_KEY or tag.value is None:
+            continue
+        name, colon, inner = tag.value.partition(":")
+        if not colon or not inner:
+            raise _tag_error(program, file, tag, "expected 'PROFILE:<annotation>'")
+        unwrapped = _split(inner, tag.raw)
+        if unwrapped.key in (ABI_KEY, ABI_EXPECT_KEY) or not _check_tag(unwrapped, program, file):
+            raise _tag_error(program, file, tag, f"'{unwrapped.key}' cannot be made per ABI profile")
+        out.setdefault(_known_profile(program, file, tag, name), []).append(unwrapped)
+    return out
+
+
+def _under_profile(tags: list[Tag], scoped: list[Tag]) -> list[Tag]:
+    """``tags`` as one profile sees them: its scoped messages replace the others of the same run (priv or
+    unpriv), and every scoped tag comes last, so that a scoped verdict wins."""
+    replaced = {t.key.removesuffix("_unpriv") != t.key for t in scoped if t.key.removesuffix("_unpriv") in _MSG_KEYS}
+    kept = [t for t in tags if not (t.key.removesuffix("_unpriv") in _MSG_KEYS
+                                    and (t.key.removesuffix("_unpriv") != t.key) in replaced)]
+    return kept + scoped
+
+
+def _build(tags: list[Tag], program: str, arch: str, encoding: Encoding, file: str | None,
+           prog_type: int | None) -> TestSpec:
     b = _Builder(program, arch, file, prog_type)
     for tag in tags:
-        if _check_tag(tag, program, file):
+        if tag.key != ABI_EXPECT_KEY and _check_tag(tag, program, file):
             b.apply(tag)
     modes = b.modes or {"priv"}
     return TestSpec(
@@ -447,6 +503,16 @@ def build_spec(tags: list[Tag], program: str, *, arch: str, encoding: Encoding =
         priv=b.run_spec(False) if "priv" in modes else None,
         unpriv=b.run_spec(True) if "unpriv" in modes else None,
         flag_ops=tuple(b.flag_ops), archs=frozenset(b.archs) or None, **b.spec)
+
+
+def build_spec(tags: list[Tag], program: str, *, arch: str, encoding: Encoding = Encoding.PLAIN,
+               file: str | None = None, prog_type: int | None = None) -> TestSpec:
+    """The ``TestSpec`` of decoded ``tags`` on ``arch`` (a canonical name, see ``selftest.arch``), with a variant
+    per ABI profile its ``test_abi_expect`` tags name."""
+    base = _build(tags, program, arch, encoding, file, prog_type)
+    variants = tuple((name, _build(_under_profile(tags, scoped), program, arch, encoding, file, prog_type))
+                     for name, scoped in sorted(_scoped(tags, program, file).items()))
+    return replace(base, variants=variants) if variants else base
 
 
 def test_spec(btf: Btf, program: str, *, arch: str, file: str | None = None,

@@ -55,6 +55,7 @@ TEST_DATA_OUT = TEST_DATA_LEN << 2
 TESTING_FLAGS = ProgFlags.TEST_RND_HI32 | ProgFlags.TEST_REG_INVARIANTS  # what test_loader starts from on 6.18
 UNPRIV_SYSCTL = Path("/proc/sys/kernel/unprivileged_bpf_disabled")
 JIT_SYSCTL = Path("/proc/sys/net/core/bpf_jit_enable")
+PRIVILEGED_CAPS = 1 << 38 | 1 << 39  # CAP_PERFMON | CAP_BPF: with both the verifier treats the loader as root
 NO_STREAMS = "pybpf's runtime has no BPF streams yet"
 STREAM_READ_SIZE = 1 << 20  # what one read of a program's stream takes at most
 
@@ -189,11 +190,15 @@ def kernel_attempt(case: Case, *, host_arch: str, arch: str) -> Attempt:
     if arch != host_arch:
         return _skip(target, f"the live kernel runs {host_arch}, not {arch}")
     if case.run.unpriv:
+        from pybpf.kernel.unpriv import unpriv_available
+
         sysctl = _read_int(UNPRIV_SYSCTL)
         if sysctl:
             return _skip(target, f"kernel.unprivileged_bpf_disabled={sysctl}: unprivileged runs are skipped, "
                                  "as the kernel's test_loader does")
-        return _skip(target, "unprivileged kernel runs (dropping capabilities) are not supported yet")
+        why = unpriv_available()
+        if why is not None:
+            return _skip(target, f"cannot load as an unprivileged process: {why}")
     jit = _read_int(JIT_SYSCTL)
     if case.spec.load_mode is LoadMode.NO_JITED and jit:
         return _skip(target, "__load_if_no_JITed: the kernel's JIT is on")
@@ -230,6 +235,7 @@ def _kernel_load(case: Case, arch: str) -> Attempt:
     from pybpf.kernel.info import prog_xlated
     from pybpf.kernel.objload import load_object
     from pybpf.kernel.testrun import prog_test_run
+    from pybpf.kernel.unpriv import load_object_unpriv
 
     target = TargetName.KERNEL
     name = case.spec.program
@@ -238,7 +244,11 @@ def _kernel_load(case: Case, arch: str) -> Attempt:
     obj = replace(case.obj, programs=programs)
     started = time.perf_counter()
     try:
-        loaded = load_object(obj, programs=[name, *case.auxiliary], log_level=case.spec.log_level)
+        if case.run.unpriv:  # the whole object, as test_loader loads it with capabilities dropped
+            loaded = load_object_unpriv(obj, [name, *case.auxiliary], log_level=case.spec.log_level,
+                                        caps=case.run.caps)
+        else:
+            loaded = load_object(obj, programs=[name, *case.auxiliary], log_level=case.spec.log_level)
     except KernelError as err:
         return Attempt(target, Status.FAILED, f"the object did not load: {err}", log=err.log, loaded=False)
     with loaded:
@@ -305,6 +315,11 @@ def _helper_ids(insns: list) -> set[int]:
     return {i.imm for i in insns if i.code == call and i.src == 0}
 
 
+def verifies_unprivileged(run: RunSpec) -> bool:
+    """pybpf's verifier knows one unprivileged mode: a run that raises CAP_BPF and CAP_PERFMON again is root's."""
+    return run.unpriv and run.caps & PRIVILEGED_CAPS != PRIVILEGED_CAPS
+
+
 def pybpf_attempt(case: Case, *, verify: Verify = pybpf_verify, arch: str) -> Attempt:
     from pybpf.harness.verify import NEEDS_KERNEL, pybpf_inputs, verify_context
 
@@ -321,7 +336,7 @@ def pybpf_attempt(case: Case, *, verify: Verify = pybpf_verify, arch: str) -> At
     try:
         insns, descs = pybpf_inputs(case.obj, prog, abi=case.abi)
         verdict = verify(insns, prog_type=prog.prog_type, maps=descs, log_level=case.spec.log_level or 1,
-                         unpriv=case.run.unpriv, **verify_context(case.obj, case.abi, prog))
+                         unpriv=verifies_unprivileged(case.run), **verify_context(case.obj, case.abi, prog))
     except PybpfError as err:
         return _skip(target, f"pybpf's verifier cannot judge it: {err}")
     verify_s = time.perf_counter() - started
@@ -402,8 +417,42 @@ def differential(kernel: Attempt, ours: Attempt) -> Attempt:
                    kernel.retval, kernel.stats or ours.stats, kernel.verify_s, kernel.run_s)
 
 
+def kfuncs_of_other_abis(case: Case) -> list[str]:
+    """The kfuncs the program calls that its ABI profile lacks and another profile has."""
+    from pybpf.abi.profiles import PROFILES, profile
+    from pybpf.kernel.objload_relo import essential_name
+    from pybpf.obj.model import RelocKind
+
+    own = profile(case.abi)
+    called = sorted({essential_name(r.target) for r in case.program.relocs if r.kind is RelocKind.KFUNC_CALL})
+    return [n for n in called if own.by_name(n) is None and any(p.by_name(n) for p in PROFILES.values())]
+
+
+def under_abi(case: Case) -> Case | str:
+    """``case`` with its spec as its ABI profile sees it (``__msg_abi``...), or why the program is not for it:
+    ``__abi``, or a call of a kfunc only another profile has (a kernel without it would not load it)."""
+    spec = case.spec
+    if not spec.runs_under(case.abi):
+        return f"program needs ABI {', '.join(sorted(spec.abis or ()))}"
+    foreign = kfuncs_of_other_abis(case)
+    if foreign:
+        from pybpf.abi.profiles import PROFILES
+
+        have = sorted(name for name, p in PROFILES.items() if all(p.by_name(k) for k in foreign))
+        return f"program needs ABI {', '.join(have) or 'other than ' + case.abi}: it calls {', '.join(foreign)}"
+    scoped = spec.under(case.abi)
+    if scoped is spec:
+        return case
+    run = scoped.unpriv if case.run.unpriv else scoped.priv
+    return replace(case, spec=scoped, run=run or case.run)
+
+
 def attempt(case: Case, target: TargetName, *, arch: str, host_arch: str, verify: Verify = pybpf_verify) -> Attempt:
     """Run ``case`` on ``target`` (``both``: the differential)."""
+    scoped = under_abi(case)
+    if isinstance(scoped, str):
+        return _skip(target, scoped)
+    case = scoped
     why = unsupported(case)
     if why is not None:
         return _skip(target, why)

@@ -14,7 +14,7 @@ from functools import partial
 
 from pybpf.isa.helper_names import HELPER_NAMES
 from pybpf.runtime.context import ExecEnv
-from pybpf.runtime.helpers import control, kptr, maps, packet, ringbuf, spinlock, system, task, trace
+from pybpf.runtime.helpers import control, kptr, maps, packet, ringbuf, spinlock, system, task, timer, trace
 from pybpf.vm.helpers import HelperTable
 
 
@@ -77,6 +77,10 @@ RUNTIME_HELPERS: tuple[RuntimeHelper, ...] = (
     RuntimeHelper("bpf_redirect_map", packet.redirect_map, 3),
     RuntimeHelper("bpf_xdp_adjust_meta", packet.xdp_adjust_meta, 2),
     RuntimeHelper("bpf_skb_load_bytes_relative", packet.skb_load_bytes_relative, 5),
+    RuntimeHelper("bpf_timer_init", timer.timer_init, 3),
+    RuntimeHelper("bpf_timer_set_callback", timer.timer_set_callback, 2),
+    RuntimeHelper("bpf_timer_start", timer.timer_start, 3),
+    RuntimeHelper("bpf_timer_cancel", timer.timer_cancel, 1),
 )
 
 

@@ -1,4 +1,4 @@
-"""The runtime's kfuncs for local kptrs and graph collections, one function per ``abi.Op``.
+"""The runtime's kfuncs (local kptrs and graph collections, dynptrs, strings), one function per ``abi.Op``.
 
 ``kfunc_table(profile, env, heap)`` names each function the way a profile
 calls it and gives it the helper calling convention; ``KfuncResolver`` is the
@@ -12,16 +12,33 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pybpf.abi.profiles import Profile
+from pybpf.abi.profiles import Op, Profile
 from pybpf.btf.graph import Btf
 from pybpf.btf.uapi import Kind
 from pybpf.errors import VmFault
 from pybpf.isa.insn import Insn
 from pybpf.runtime.context import ExecEnv
 from pybpf.runtime.heap import Heap
-from pybpf.runtime.kfuncs.graph import OPS, KfuncEnv
-from pybpf.vm.helpers import Helper
+from pybpf.runtime.kfuncs import dynptr, misc
+from pybpf.runtime.kfuncs.graph import OPS as GRAPH_OPS
+from pybpf.runtime.kfuncs.graph import KfuncEnv
+from pybpf.vm.helpers import MAX_ARGS, Helper
 
+OPS = {
+    **GRAPH_OPS,
+    Op.COPY_FROM_USER_STR: misc.copy_from_user_str,
+    Op.DYNPTR_FROM_SKB: dynptr.from_skb,
+    Op.DYNPTR_FROM_XDP: dynptr.from_xdp,
+    Op.DYNPTR_SLICE: dynptr.slice_,
+    Op.DYNPTR_SLICE_RDWR: dynptr.slice_,
+    Op.DYNPTR_CLONE: dynptr.clone,
+    Op.STREAM_VPRINTK: misc.stream_vprintk,
+    Op.STRLEN: misc.strlen,
+    Op.ITER_TASK_NEW: misc.iter_task_new,
+    Op.TASK_ACQUIRE: misc.tracing_only,
+    Op.TASK_RELEASE: misc.tracing_only,
+    Op.ITER_TASK_DESTROY: misc.iter_task_destroy,
+}
 KFUNC_ID_BASE = 1 << 20  # ids handed out by ``numbered`` when there is no vmlinux BTF to take them from
 
 
@@ -32,7 +49,7 @@ def kfunc_table(profile: Profile, env: ExecEnv, heap: Heap) -> dict[str, Helper]
     for spec in profile.kfuncs:
         impl = OPS[spec.op]
         table[spec.name] = Helper(0, spec.name, lambda ctx, *r, _impl=impl, _spec=spec: _impl(kenv, _spec, ctx, *r),
-                                  len(spec.args))  # fmt: skip
+                                  len(spec.args) or MAX_ARGS)  # fmt: skip  (no kinds: judged from BTF alone)
     return table
 
 

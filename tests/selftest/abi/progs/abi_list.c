@@ -47,6 +47,7 @@ int abi_fifo(void *ctx)
 SEC("tc")
 __description("pushing without the list's lock")
 __failure __msg("bpf_spin_lock at off=0 must be held for bpf_list_head")
+__msg_abi("rfc-2022", "bpf_spin_lock at off=0 must be held for manipulating bpf_list_head")
 int abi_push_unlocked(void *ctx)
 {
 	struct elem *e = bpf_obj_new(typeof(*e));
