@@ -62,7 +62,7 @@ def test_disagreement_saved_as_a_regression_case(live, tmp_path, capsys, monkeyp
     from pybpf.harness.fuzz.oracles import Judgement
 
     accept_all = Judgement(True, 0, "")
-    monkeypatch.setattr(campaign, "pybpf_judgement", lambda prog: accept_all)
+    monkeypatch.setattr(campaign, "pybpf_judgement", lambda prog, **_: accept_all)
     assert main(["fuzz", "--count", "6", "--oracles", "agreement", "--save-dir", str(tmp_path), "-q"]) == 0
     assert "verdict disagreements with the kernel: " in capsys.readouterr().out
     cases = load_regressions(tmp_path)

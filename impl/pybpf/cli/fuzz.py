@@ -1,11 +1,14 @@
-"""``pybpf fuzz [--count N] [--seed S] [--time SECONDS] [--oracles LIST] [--save-dir DIR] [-j N]``.
+"""``pybpf fuzz [--count N] [--seed S] [--start I] [--time SECONDS] [--oracles LIST] [--save-dir DIR]
+[--summary-json FILE] [-j N]``.
 
 Differential fuzzing of pybpf's verifier: generated programs are judged by
 pybpf and by the live kernel (agreement), the accepted ones run on random
 inputs in the interpreter (soundness) and on every execution tier (tiers).
 Prints a summary; exit 1 when a soundness fault or a tier disagreement was
 found (verdict disagreements are counted and, with ``--save-dir``, saved as
-regression cases), 2 on bad input.  Ctrl-C prints the summary so far.
+regression cases), 2 on bad input.  Ctrl-C prints the summary so far, with
+the ``--start`` that goes on from there; ``--summary-json`` keeps the counts in
+a file as they grow, so a run that is killed still leaves its numbers.
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--count", type=int, default=None, metavar="N",
                         help="programs to generate (default 1000, or unlimited with --time)")
     parser.add_argument("--seed", type=int, default=0, metavar="S", help="the campaign's seed (default 0)")
+    parser.add_argument("--start", type=int, default=0, metavar="I",
+                        help="index of the first program: program I of seed S is generate((S << 32) | I); "
+                             "to resume a run or split it in shards (default 0)")
     parser.add_argument("--time", type=float, default=None, metavar="SECONDS", help="stop after this long")
     parser.add_argument("--oracles", default="soundness,agreement,tiers", metavar="LIST",
                         help="comma-separated: soundness, agreement, tiers (default: all three)")
@@ -36,6 +42,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="minimise the first program of each finding and save it here")
     parser.add_argument("--runs", type=int, default=3, metavar="N",
                         help="random inputs per accepted program for the soundness oracle (default 3)")
+    parser.add_argument("--summary-json", type=Path, default=None, metavar="FILE",
+                        help="write the summary as JSON to FILE, rewritten every 10 s and at the end")
     parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
                         help="worker processes (default 1; 0: one per CPU)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress line")
@@ -56,14 +64,21 @@ def _oracles(text: str):
 def run(args: argparse.Namespace) -> int:
     from pybpf.harness.fuzz.campaign import FuzzConfig, run_campaign
 
-    for name, value, low in (("--count", args.count, 1), ("--runs", args.runs, 1), ("-j", args.jobs, 0)):
+    for name, value, low in (("--count", args.count, 1), ("--runs", args.runs, 1), ("-j", args.jobs, 0),
+                             ("--start", args.start, 0)):
         if value is not None and value < low:
             raise InputError(f"{name} must be at least {low}, not {value}")
     if args.time is not None and args.time <= 0:
         raise InputError(f"--time must be positive, not {args.time}")
     count = args.count if args.count is not None else (None if args.time is not None else 1000)
+    if args.start + (count or 0) > 1 << 32:
+        raise InputError(f"--start {args.start} and --count {count} go past program {(1 << 32) - 1}, "
+                         "the last of a seed")
+    if args.summary_json is not None and not args.summary_json.parent.is_dir():
+        raise InputError("no such directory", file=str(args.summary_json.parent), place="--summary-json")
     config = FuzzConfig(count=count, seed=args.seed, time_limit=args.time, oracles=_oracles(args.oracles),
-                        runs=args.runs, jobs=args.jobs or os.cpu_count() or 1, save_dir=args.save_dir)
+                        runs=args.runs, jobs=args.jobs or os.cpu_count() or 1, save_dir=args.save_dir,
+                        start=args.start, summary_json=args.summary_json)
     progress = None
     if not args.quiet and sys.stderr.isatty():
         def progress(report, summary) -> None:

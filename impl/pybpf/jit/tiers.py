@@ -70,18 +70,24 @@ class EmulatedExecutor:
     """``EmulatedProgram`` behind the interpreter's constructor and ``run``.
 
     The runtime's ``budget`` counts BPF instructions, which a machine does not:
-    the emulator's time limit bounds a run instead.  kfunc calls go through
+    the emulator's time limit bounds a run instead, or ``machine_budget``
+    machine instructions when given (not a callback's: a nested run has none).  kfunc calls go through
     gates, resolved by ``resolve_kfunc`` as the interpreter resolves them.
     """
 
     def __init__(self, insns: Sequence[Insn], *, arch: str, helpers: HelperTable | None = None,
                  budget: int = DEFAULT_BUDGET, resolve_imm64: ImmResolver | None = None,
-                 resolve_kfunc: KfuncResolver | None = None, count_insns: bool = False):  # fmt: skip
-        from pybpf.jit.common.emulate import EmulatedProgram
+                 resolve_kfunc: KfuncResolver | None = None, count_insns: bool = False,
+                 machine_budget: int | None = None):  # fmt: skip
+        from pybpf.jit.common.emulate import DEFAULT_TIMEOUT_S, EmulatedProgram
 
         self.insns = list(insns)
+        # a machine-instruction budget replaces the time limit: unicorn's timer is a thread per run, whose
+        # join costs milliseconds on a busy machine
+        timeout_s = None if machine_budget else DEFAULT_TIMEOUT_S
         self.program = EmulatedProgram(backend_for(arch), self.insns, helpers=helpers, resolve_imm64=resolve_imm64,
-                                       resolve_kfunc=resolve_kfunc, count_insns=count_insns)  # fmt: skip
+                                       resolve_kfunc=resolve_kfunc, count_insns=count_insns,
+                                       budget=machine_budget, timeout_s=timeout_s)  # fmt: skip
 
     def run(self, memory: Memory, args: Sequence[int] = ()) -> Outcome:
         return self.program.run(memory, args)
@@ -135,9 +141,11 @@ def native_factory(*, verified: bool, count_insns: bool = False) -> ExecutorFact
     return make
 
 
-def executor_factory(tier: Tier | str, arch: str | None = None, *, count_insns: bool = False) -> ExecutorFactory:
+def executor_factory(tier: Tier | str, arch: str | None = None, *, count_insns: bool = False,
+                     machine_budget: int | None = None) -> ExecutorFactory:
     """What ``Runtime(executor=...)`` takes for ``tier`` (``arch``: the JIT's back-end, default the host's;
-    ``count_insns``: machine code counts BPF instructions too, as the other tiers always do)."""
+    ``count_insns``: machine code counts BPF instructions too, as the other tiers always do;
+    ``machine_budget``: a JIT run stops after that many machine instructions instead of a time limit)."""
     try:
         tier = Tier(tier)
     except ValueError:
@@ -155,7 +163,7 @@ def executor_factory(tier: Tier | str, arch: str | None = None, *, count_insns: 
     backend_for(chosen)  # an unknown arch is bad input now, not at the first load
 
     def make(insns: Sequence[Insn], **kwargs) -> Executor:
-        return EmulatedExecutor(insns, arch=chosen, count_insns=count_insns, **kwargs)
+        return EmulatedExecutor(insns, arch=chosen, count_insns=count_insns, machine_budget=machine_budget, **kwargs)
 
     return make
 

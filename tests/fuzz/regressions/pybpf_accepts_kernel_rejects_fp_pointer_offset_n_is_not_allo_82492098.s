@@ -7,7 +7,6 @@
 ## pybpf: accept
 ## pybpf_error: 
 ## finding: pybpf accepts, kernel rejects: fp pointer offset N is not allowed
-## known: r6 = r0 - K is linked to r0 with a delta (the kernel logs id=1-900368429); on the fall-through of jlt r6, -1 both verifiers know r6 = -1, yet Linux 6.18 refuses fp + r6 with the offset -K, the delta, where pybpf adds -1 and accepts. The kernel's exact path is not yet pinned down. Reported to the lead.
 ## origin: pybpf fuzz --seed 0, program 38486 (seed 38486)
 call 7
 mov %r6, %r0

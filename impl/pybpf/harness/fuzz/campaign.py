@@ -1,16 +1,21 @@
 """A fuzzing campaign: many generated programs through the chosen oracles, in one or several processes.
 
 Program ``i`` of a campaign with seed ``s`` is ``generate((s << 32) | i)``, so
-any program a summary names can be regenerated alone.  The first program of
-each kind of finding is minimised and saved when a save directory is given:
-verdict disagreements as regression cases in the directory itself, soundness
-and tier findings in its ``soundness/`` and ``tiers/`` subdirectories.
+any program a summary names can be regenerated alone, and a long run can be
+cut into shards (``start``) or resumed where its summary says it stopped.
+The first program of each kind of finding is minimised and saved when a save
+directory is given: verdict disagreements as regression cases in the
+directory itself, soundness and tier findings in its ``soundness/`` and
+``tiers/`` subdirectories.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import json
 import multiprocessing
+import os
 import signal
 import time
 from collections import Counter
@@ -29,9 +34,11 @@ from pybpf.harness.fuzz.oracles import (
     check_tiers,
     disagreement,
     input_set,
+    interp_runs,
     kernel_judgement,
     kernel_reason,
     pybpf_judgement,
+    soundness_findings,
 )
 from pybpf.harness.fuzz.program import FuzzProgram, to_text
 from pybpf.harness.fuzz.regressions import case_path, save_case
@@ -48,6 +55,8 @@ class FuzzConfig:
     jobs: int = 1
     save_dir: Path | None = None
     minimize_tests: int = 1500
+    start: int = 0  # the index of the first program
+    summary_json: Path | None = None  # rewritten as the counts grow, so a run cut short leaves its numbers
 
 
 def program_seed(base: int, index: int) -> int:
@@ -68,24 +77,34 @@ def fuzz_one(config: FuzzConfig, index: int) -> ProgramReport:
     """Generate program ``index`` and judge it by every oracle of ``config``."""
     seed = program_seed(config.seed, index)
     prog = generate(seed)
-    ours = pybpf_judgement(prog)
+    ours = pybpf_judgement(prog, reason=False)
     findings: list[Finding] = []
     kernel = None
     if Oracle.AGREEMENT in config.oracles:
         kernel = kernel_judgement(prog)
+        if kernel.ok and not ours.ok:  # the finding is named by our refusal as the log prints it
+            ours = pybpf_judgement(prog)
         found = disagreement(ours, kernel)
         findings += [found] if found else []
-    if ours.ok and config.oracles & {Oracle.SOUNDNESS, Oracle.TIERS}:
+    sound, tiers = Oracle.SOUNDNESS in config.oracles, Oracle.TIERS in config.oracles
+    if ours.ok and (sound or tiers):
         inputs = input_set(prog, max(config.runs, config.tier_runs), seed)
-        if Oracle.SOUNDNESS in config.oracles:
-            findings += check_soundness(prog, inputs[: config.runs])
-        if Oracle.TIERS in config.oracles:
-            findings += check_tiers(prog, inputs[: config.tier_runs])
+        # the interpreter's runs serve both oracles: soundness judges them, the other tiers are compared with them
+        reference = interp_runs(prog, inputs[: max(config.runs if sound else 0, config.tier_runs if tiers else 0)])
+        if sound:
+            findings += soundness_findings(reference[: config.runs])
+        if tiers:
+            findings += check_tiers(prog, inputs[: config.tier_runs], reference=reference)
     return ProgramReport(index, seed, ours.ok, tuple(findings), ours, kernel)
+
+
+SUMMARY_EVERY_S = 10.0  # how often the summary file is rewritten
 
 
 @dataclass
 class Summary:
+    seed: int = 0
+    start: int = 0
     programs: int = 0
     accepted: int = 0
     findings: dict[Oracle, Counter] = field(default_factory=lambda: {o: Counter() for o in Oracle})
@@ -93,7 +112,10 @@ class Summary:
     saved: list[Path] = field(default_factory=list)
     skipped: dict[Oracle, str] = field(default_factory=dict)  # oracle -> why it did not run
     elapsed: float = 0.0
-    interrupted: bool = False
+    interrupted: bool = False  # by Ctrl-C
+    complete: bool = False  # every program of the count was judged
+    done_below: int = 0  # every program with a lower index is counted (workers finish out of order)
+    _done_above: set[int] = field(default_factory=set)
 
     @property
     def rejected(self) -> int:
@@ -108,6 +130,10 @@ class Summary:
         """Count ``report``; the findings whose kind is new."""
         self.programs += 1
         self.accepted += report.accepted
+        self._done_above.add(report.index)
+        while self.done_below in self._done_above:
+            self._done_above.remove(self.done_below)
+            self.done_below += 1
         new = []
         for f in report.findings:
             self.findings[f.oracle][f.kind] += 1
@@ -130,7 +156,31 @@ class Summary:
             lines.append(f"{title}: {sum(counts.values())}")
             lines += [f"  {n:6d}  {kind}  (first: seed {self.first_seed[kind]})" for kind, n in counts.most_common()]
         lines += [f"saved: {p}" for p in self.saved]
+        if not self.complete:
+            lines.append(f"to go on: --seed {self.seed} --start {self.done_below}")
         return "\n".join(lines)
+
+    def to_json(self) -> dict:
+        """The counts as data: what ``--summary-json`` writes."""
+        rate = self.programs / self.elapsed if self.elapsed else 0.0
+        return {
+            "seed": self.seed, "start": self.start, "programs": self.programs, "accepted": self.accepted,
+            "rejected": self.rejected, "elapsed_s": round(self.elapsed, 1), "programs_per_s": round(rate, 1),
+            "done_below": self.done_below, "complete": self.complete, "interrupted": self.interrupted,
+            "findings": {o.value: {"total": sum(self.findings[o].values()),
+                                   "kinds": [{"kind": k, "count": n, "first_seed": self.first_seed[k]}
+                                             for k, n in self.findings[o].most_common()]}
+                         for o in Oracle if o not in self.skipped},
+            "not_checked": {o.value: why for o, why in self.skipped.items()},
+            "saved": [str(p) for p in self.saved],
+        }  # fmt: skip
+
+
+def write_summary(path: Path, summary: Summary) -> None:
+    """Replace ``path`` with the summary as JSON, atomically: a reader never sees half a file."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(summary.to_json(), indent=1) + "\n")
+    os.replace(tmp, path)
 
 
 def _ignore_sigint() -> None:
@@ -138,7 +188,8 @@ def _ignore_sigint() -> None:
 
 
 def _reports(config: FuzzConfig) -> Iterator[ProgramReport]:
-    indices = range(config.count) if config.count is not None else itertools.count()
+    indices = range(config.start, config.start + config.count) if config.count is not None \
+        else itertools.count(config.start)
     work = partial(fuzz_one, config)
     if config.jobs <= 1:
         yield from map(work, indices)
@@ -158,15 +209,15 @@ def effective(config: FuzzConfig) -> tuple[FuzzConfig, dict[Oracle, str]]:
     if Oracle.AGREEMENT in config.oracles and (why := kernel_reason()) is not None:
         skipped[Oracle.AGREEMENT] = f"bpf() is not usable here: {why}"
     oracles = config.oracles - set(skipped)
-    return FuzzConfig(config.count, config.seed, config.time_limit, frozenset(oracles), config.runs,
-                      config.tier_runs, config.jobs, config.save_dir, config.minimize_tests), skipped
+    return dataclasses.replace(config, oracles=frozenset(oracles)), skipped
 
 
 def run_campaign(config: FuzzConfig, on_report: Callable[[ProgramReport, Summary], None] | None = None) -> Summary:
     """Run ``config`` to its count or time limit; Ctrl-C ends it early with the summary so far."""
     config, skipped = effective(config)
-    summary = Summary(skipped=skipped)
+    summary = Summary(seed=config.seed, start=config.start, done_below=config.start, skipped=skipped)
     start = time.monotonic()
+    written = start
     try:
         for report in _reports(config):
             for finding in summary.add(report):
@@ -175,11 +226,17 @@ def run_campaign(config: FuzzConfig, on_report: Callable[[ProgramReport, Summary
             summary.elapsed = time.monotonic() - start
             if on_report is not None:
                 on_report(report, summary)
+            if config.summary_json is not None and time.monotonic() - written >= SUMMARY_EVERY_S:
+                write_summary(config.summary_json, summary)
+                written = time.monotonic()
             if config.time_limit is not None and summary.elapsed >= config.time_limit:
                 break
     except KeyboardInterrupt:
         summary.interrupted = True
     summary.elapsed = time.monotonic() - start
+    summary.complete = summary.programs == config.count
+    if config.summary_json is not None:
+        write_summary(config.summary_json, summary)
     return summary
 
 

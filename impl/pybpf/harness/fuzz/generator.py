@@ -6,7 +6,7 @@ is ``r9 = r1`` (the context, kept for the whole program) followed by a few
 stay inside it -- then the exit value and the BPF-to-BPF subprograms.  The
 sections (bounds arithmetic, pointer arithmetic on stack, map value, context
 and packet pointers, spills and partial fills, branch refinements, bounded
-loops, calls, map lookups, ring buffer references) put a value at an edge of
+loops, calls, map lookups, ring buffer references, linked registers) put a value at an edge of
 what the verifier can prove and then use it, so that about half the programs
 are accepted.  Sections only use r0-r8 and the stack below r10.
 
@@ -37,6 +37,7 @@ from pybpf.harness.fuzz.emit import (
     R4,
     R6,
     R7,
+    R8,
     R9,
     R10,
     RET0,
@@ -75,6 +76,9 @@ SKB_READS = ((0, 4), (4, 4), (8, 4), (16, 4), (48, 4), (52, 2), (68, 4), (72, 4)
              (164, 4), (176, 4), (0, 1), (8, 2))
 SKB_WRITES = ((8, 4), (48, 4), (56, 4), (64, 4), (32, 4), (152, 8))
 VALUE_SIZES = (4, 8, 16, 24, 48, 64)
+# deltas of a linked register: small, at the edges of s32, and past the +-2^29 a pointer offset may reach
+LINK_DELTAS = (1, 5, -1, -8, 0x7FFFFFFF, -0x80000000, (1 << 29) - 1, 1 << 29, -(1 << 29), 600_000_000, -900_368_429)
+LINK_CONDS = (JmpOp.JLT, JmpOp.JLE, JmpOp.JGT, JmpOp.JGE, JmpOp.JSLT, JmpOp.JSGT, JmpOp.JEQ, JmpOp.JNE)
 RINGBUF_SIZE = 4096
 
 
@@ -377,6 +381,41 @@ def sec_ringbuf(g: Gen) -> None:
         g.emit(jmp(JmpOp.JEQ, R0, len(body), imm=0), *body)
 
 
+def sec_linked(g: Gen) -> None:
+    """Registers linked by a copy, one moved by a constant (``r7 = r6; r7 += K``), a branch on one of them,
+    then another used as a stack offset: what the branch taught one, the verifier must carry to the others."""
+    g.emit(call(HELPER_PRANDOM), mov(R6, R0))
+    if g.chance(0.5):  # below 2^32 at times: a 32-bit link needs it
+        g.emit(alu(AluOp.AND, R6, imm=g.rng.choice((0x7F, 0xFF, 0xFFFF, -1)), is64=g.chance(0.6)))
+    r = g.rng.random()
+    if r < 0.6:
+        g.emit(mov(R7, R6))
+    elif r < 0.8:
+        g.emit(alu(AluOp.MOV, R7, R6, x=True, is64=False))
+    else:  # a sign extension, linked only when it leaves the value alone
+        is64 = g.chance(0.5)
+        g.emit(alu(AluOp.MOV, R7, R6, x=True, is64=is64, off=g.rng.choice((8, 16, 32) if is64 else (8, 16))))
+    for _ in range(g.rng.choice((1, 1, 1, 2))):  # a second constant drops the link
+        k = g.rng.choice(LINK_DELTAS) if g.chance(0.7) else g.rng.randrange(-600, 600)
+        g.emit(alu(g.rng.choice((AluOp.ADD, AluOp.SUB)), R7, imm=k, is64=g.chance(0.75)))
+    linked = [R6, R7]
+    r = g.rng.random()
+    if r < 0.2:  # a spill and a fill: the filled copy stays linked
+        g.emit(stx(Size.DW, R10, R7, -8), ldx(Size.DW, R8, R10, -8))
+        linked.append(R8)
+    elif r < 0.4:
+        g.emit(mov(R8, R7))
+        linked.append(R8)
+    compared = g.rng.choice(linked)
+    used = g.rng.choice([x for x in linked if x != compared])
+    bound = g.rng.choice((0, 1, 3, 7, 16, 64, 255, 511, -1, -8))
+    g.emit(jmp(g.rng.choice(LINK_CONDS), compared, 2, imm=bound, is64=g.chance(0.7)), *RET0)
+    size = g.size()
+    g.emit(mov(R2, R10), alu(AluOp.ADD, R2, imm=g.rng.choice((-8, -16, -64, -256, -512))),
+           alu(AluOp.ADD, R2, used, x=True))
+    g.emit(ldx(size, R0, R2, 0) if g.chance(0.5) else st(size, R2, 0, 1))
+
+
 SECTIONS = (
     Section("scalar", 3, sec_scalar),
     Section("stack_ptr", 1.5, sec_stack_ptr),
@@ -387,6 +426,7 @@ SECTIONS = (
     Section("loop", 1, sec_loop),
     Section("call", 1, sec_call),
     Section("ringbuf", 1, sec_ringbuf),
+    Section("linked", 1, sec_linked),
 )
 
 

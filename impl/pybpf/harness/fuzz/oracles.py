@@ -23,20 +23,23 @@ from functools import cache
 
 from pybpf.errors import KernelError, PybpfError
 from pybpf.harness.asmprog import with_map_fds
-from pybpf.harness.fuzz.execute import RunResult, run_once, safety_fault
+from pybpf.harness.fuzz.execute import BUDGET, RunResult, run_once, safety_fault
 from pybpf.harness.fuzz.inputs import Inputs, draw_inputs
 from pybpf.harness.fuzz.program import FuzzProgram
 from pybpf.isa.helper_names import HELPER_NAMES
 from pybpf.isa.insn import Insn
 from pybpf.isa.opcodes import Kind
 from pybpf.isa.validate import insn_spec
-from pybpf.jit.tiers import ARCHES, Tier, executor_factory, missing_jit_modules
+from pybpf.jit.tiers import ARCHES, ExecutorFactory, Tier, executor_factory, missing_jit_modules
 from pybpf.kernel import available, map_create, prog_load
 from pybpf.kernel.vlog import verdict as log_verdict
 from pybpf.runtime import Runtime
 from pybpf.verifier import verify
 
 _NUMBER = re.compile(r"-?(0x[0-9a-f]+|\d+)")
+# machine instructions a JIT run may take: far above what the interpreter's BUDGET of BPF instructions
+# becomes in any back-end's code, so the two stop alike only on a runaway program
+MACHINE_BUDGET = 64 * BUDGET
 
 
 class Oracle(StrEnum):
@@ -86,9 +89,11 @@ def missing_helpers(insns: Sequence[Insn]) -> str | None:
 # ---------------------------------------------------------------- verdicts
 
 
-def pybpf_judgement(prog: FuzzProgram) -> Judgement:
+def pybpf_judgement(prog: FuzzProgram, *, reason: bool = True) -> Judgement:
+    """pybpf's verdict; ``reason=False`` gives a refusal the rejection's own words, without the log's
+    last line as the kernel prints it (a second verification, only worth it where the words matter)."""
     v = verify(prog.insns, prog_type=prog.prog_type, maps=prog.maps, log_level=0)
-    if not v.ok:  # the reason line as the kernel prints it needs the log
+    if not v.ok and reason:
         v = verify(prog.insns, prog_type=prog.prog_type, maps=prog.maps, log_level=1)
     return Judgement(v.ok, v.errno, v.first_error)
 
@@ -138,9 +143,18 @@ def input_set(prog: FuzzProgram, runs: int, seed: int) -> list[Inputs]:
 
 def check_soundness(prog: FuzzProgram, inputs: Sequence[Inputs]) -> list[Finding]:
     """Faults of an accepted program in the interpreter (one finding per kind of fault)."""
+    return soundness_findings(interp_runs(prog, inputs))
+
+
+def interp_runs(prog: FuzzProgram, inputs: Sequence[Inputs]) -> list[RunResult]:
+    """The interpreter's run on each input: what soundness judges and the other tiers are compared with."""
+    return [_tier_run(prog, tier_specs()[0], given) for given in inputs]
+
+
+def soundness_findings(results: Sequence[RunResult]) -> list[Finding]:
+    """The faults among the interpreter's ``results`` (one finding per kind of fault)."""
     found: dict[str, Finding] = {}
-    for given in inputs:
-        result = run_once(prog.prog_type, prog.maps, prog.insns, given, name=prog.name)
+    for result in results:
         if result.fault is not None:
             kind = safety_fault(result.fault) or "fault"
             found.setdefault(kind, Finding(Oracle.SOUNDNESS, kind, result.fault))
@@ -152,6 +166,17 @@ class TierSpec:
     name: str
     tier: Tier
     arch: str | None = None
+
+    @property
+    def factory(self) -> ExecutorFactory:
+        return _factory(self.tier, self.arch)
+
+
+@cache
+def _factory(tier: Tier, arch: str | None) -> ExecutorFactory:
+    # machine code stops after a budget of machine instructions, as deterministic as the interpreter's
+    return executor_factory(tier, arch, machine_budget=MACHINE_BUDGET) if tier is Tier.JIT \
+        else executor_factory(tier, arch)
 
 
 @cache
@@ -165,8 +190,7 @@ def tier_specs() -> tuple[TierSpec, ...]:
 
 def _tier_run(prog: FuzzProgram, spec: TierSpec, given: Inputs) -> RunResult:
     try:
-        return run_once(prog.prog_type, prog.maps, prog.insns, given, name=prog.name,
-                        executor=executor_factory(spec.tier, spec.arch))
+        return run_once(prog.prog_type, prog.maps, prog.insns, given, name=prog.name, executor=spec.factory)
     except PybpfError as e:  # a back-end that refuses the program: a run that ended in a fault
         return RunResult(None, f"{type(e).__name__}: {e}", b"", b"", ())
 
@@ -182,12 +206,15 @@ def run_difference(ref: RunResult, other: RunResult) -> str | None:
     return None
 
 
-def check_tiers(prog: FuzzProgram, inputs: Sequence[Inputs], specs: Sequence[TierSpec] | None = None) -> list[Finding]:
-    """Every tier against the interpreter on each input; one finding per (tier, what differs)."""
+def check_tiers(prog: FuzzProgram, inputs: Sequence[Inputs], specs: Sequence[TierSpec] | None = None,
+                reference: Sequence[RunResult] | None = None) -> list[Finding]:
+    """Every tier against the interpreter on each input; one finding per (tier, what differs).
+
+    ``reference``: the first tier's results on ``inputs`` when already run (``interp_runs``)."""
     specs = tier_specs() if specs is None else specs
     found: dict[str, Finding] = {}
-    for given in inputs:
-        ref = _tier_run(prog, specs[0], given)
+    for k, given in enumerate(inputs):
+        ref = reference[k] if reference is not None and k < len(reference) else _tier_run(prog, specs[0], given)
         for spec in specs[1:]:
             other = _tier_run(prog, spec, given)
             what = run_difference(ref, other)
@@ -213,10 +240,12 @@ __all__ = [
     "disagreement",
     "error_class",
     "input_set",
+    "interp_runs",
     "kernel_judgement",
     "kernel_reason",
     "missing_helpers",
     "pybpf_judgement",
     "run_difference",
+    "soundness_findings",
     "tier_specs",
 ]

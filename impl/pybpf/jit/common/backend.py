@@ -177,8 +177,12 @@ def pack_ctx(stack_tops: list[int], gates: dict[int, int], bad_gate: int, *, big
     struct.pack_into(fmt, block, Ctx.BAD_GATE, bad_gate)
     for depth, top in enumerate(stack_tops):
         struct.pack_into(fmt, block, Ctx.STACK_TOPS + 8 * depth, top)
-    for helper_id in range(MAX_HELPERS):
-        struct.pack_into(fmt, block, Ctx.GATES + 8 * helper_id, gates.get(helper_id, bad_gate))
+    # the gate table in one call: it is packed for every program compiled
+    table = [bad_gate] * MAX_HELPERS
+    for helper_id, gate in gates.items():
+        if 0 <= helper_id < MAX_HELPERS:
+            table[helper_id] = gate
+    struct.pack_into(f"{fmt[0]}{MAX_HELPERS}Q", block, Ctx.GATES, *table)
     return block
 
 
