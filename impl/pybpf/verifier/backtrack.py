@@ -35,6 +35,8 @@ _SPI_MASK = 0xFF
 _FRAME_MASK = 0xF
 _LINKED_FRAME_BITS = 80  # 16 register bits then 64 stack-slot bits per frame
 _ARGS = 0b111110  # r1-r5
+_ALL_REGS = (1 << BPF_REG_FP + 1) - 1
+_ALL_SLOTS = (1 << 64) - 1
 
 
 def stack_access(frameno: int, spi: int) -> int:
@@ -89,7 +91,10 @@ class BacktrackState:
     stack: list[int] = field(default_factory=lambda: [0] * MAX_CALL_FRAMES)
 
     def empty(self) -> bool:
-        return not any(self.regs[: self.frame + 1]) and not any(self.stack[: self.frame + 1])
+        f = self.frame
+        if not f:  # the usual case: no slicing
+            return not self.regs[0] and not self.stack[0]
+        return not any(self.regs[: f + 1]) and not any(self.stack[: f + 1])
 
     def has_reg(self, r: int) -> bool:
         return bool(self.regs[self.frame] >> r & 1)
@@ -253,6 +258,88 @@ def _backtrack_local_call(env: Env, idx: int, bt: BacktrackState) -> None:
     bt.regs[bt.frame] |= args
 
 
+# ------------------------------------------------------------------ skipping what cannot matter
+
+# Most instructions walked back touch none of the wanted registers; a mask per instruction (bit r: the step
+# can change something when register r of its frame is wanted) lets the walk pass them by without a call.
+# _ALWAYS marks the steps that change frames or give up whatever is wanted; the walk ORs it into the wanted set.
+_ALWAYS = 1 << 16
+
+
+def _step_mask(env: Env, idx: int) -> int:
+    """Which wanted registers make ``_backtrack`` do anything at ``idx`` (its stack effects are in the entry)."""
+    spec = env.specs[idx]
+    if spec is None:
+        return 0
+    ins = env.insns[idx]
+    kind = spec.kind
+    d = 1 << ins.dst
+    x = bool(ins.code & Src.X)
+    if kind is Kind.MOV or kind is Kind.MOVSX or kind is Kind.LDX or kind is Kind.LDXSX or kind is Kind.LD_IMM64:
+        return d
+    if kind is Kind.ST or kind is Kind.STX or kind is Kind.ATOMIC or kind is Kind.LD_ABS or kind is Kind.LD_IND:
+        return d
+    if kind is Kind.ALU:
+        return d if x else 0
+    if kind is Kind.JCOND:
+        return d | 1 << ins.src if x else 0
+    if kind is Kind.CALL or kind is Kind.CALL_KFUNC:
+        if _calls_back_sync(env, idx) or (kind is Kind.CALL_KFUNC and ins.imm == 0):
+            return _ALWAYS
+        return _ARGS | 1
+    if kind is Kind.CALL_LOCAL or kind is Kind.EXIT:
+        return _ALWAYS
+    return 0  # NEG, END, BSWAP and the rest leave the wanted set alone
+
+
+def _step_masks(env: Env) -> list[int]:
+    masks = env.bt_masks
+    if masks is None:
+        masks = env.bt_masks = [_step_mask(env, i) for i in range(len(env.insns))]
+    return masks
+
+
+def _walk_history(env: Env, codes: list[int], n: int, subseq_idx: int, bt: BacktrackState) -> int:
+    """Walk entries ``codes[n-1] .. codes[0]`` back; returns the last index walked, or -1 once nothing is wanted.
+
+    The log-level-2 path prints a line per entry, so it steps through each one; otherwise entries whose
+    instruction cannot touch the wanted set (by its mask, stack slot and linked scalars) are skipped.
+    """
+    if env.log.level & LOG_LEVEL2:
+        for k in range(n - 1, -1, -1):
+            entry = codes[k]
+            idx = entry & _IDX_MASK
+            backtrack_insn(env, idx, subseq_idx, entry, bt)
+            if bt.empty():
+                return -1
+            subseq_idx = idx
+        return subseq_idx
+    masks = _step_masks(env)
+    regs = bt.regs
+    stack = bt.stack
+    want = regs[bt.frame] | _ALWAYS
+    for k in range(n - 1, -1, -1):
+        entry = codes[k]
+        idx = entry & _IDX_MASK
+        if not masks[idx] & want:
+            if entry == idx:
+                subseq_idx = idx
+                continue
+            if not entry >> LINKED_SHIFT and not stack[entry >> _FRAME_SHIFT & _FRAME_MASK] >> \
+                    ((entry >> STACK_SHIFT & _SPI_MASK) - 1) & 1:
+                subseq_idx = idx
+                continue
+        if env.specs[idx] is not None:
+            _sync_linked(bt, entry)
+            _backtrack(env, idx, subseq_idx, entry, bt)
+            _sync_linked(bt, entry)
+            if bt.empty():
+                return -1
+            want = regs[bt.frame] | _ALWAYS
+        subseq_idx = idx
+    return subseq_idx
+
+
 # ------------------------------------------------------------------ the walk over states
 
 
@@ -288,23 +375,26 @@ def _mark_parent(env: Env, st: VerifierState, bt: BacktrackState) -> None:
     """Mark the wanted registers and slots in checkpoint ``st``; the ones already precise need no further walk."""
     for fr in range(bt.frame, -1, -1):
         f = st.frames[fr]
-        mask = bt.regs[fr]
-        for i in range(BPF_REG_FP + 1):
-            if mask >> i & 1:
-                r = f.regs[i]
-                if r.type != RegType.SCALAR_VALUE or r.precise:
-                    bt.regs[fr] &= ~(1 << i)
-                else:
-                    r.precise = True
-        mask = bt.stack[fr]
-        for i in range(64):
-            if mask >> i & 1:
-                slot = f.stack[i] if i < len(f.stack) else None
-                r = slot.spilled_ptr if slot is not None else None
-                if r is None or not slot.is_spilled_reg() or r.type != RegType.SCALAR_VALUE or r.precise:
-                    bt.stack[fr] &= ~(1 << i)
-                else:
-                    r.precise = True
+        mask = bt.regs[fr] & _ALL_REGS
+        while mask:  # the set bits only, lowest first
+            low = mask & -mask
+            mask ^= low
+            r = f.regs[low.bit_length() - 1]
+            if r.type != RegType.SCALAR_VALUE or r.precise:
+                bt.regs[fr] &= ~low
+            else:
+                r.precise = True
+        mask = bt.stack[fr] & _ALL_SLOTS
+        while mask:
+            low = mask & -mask
+            mask ^= low
+            i = low.bit_length() - 1
+            slot = f.stack[i] if i < len(f.stack) else None
+            r = slot.spilled_ptr if slot is not None else None
+            if r is None or not slot.is_spilled_reg() or r.type != RegType.SCALAR_VALUE or r.precise:
+                bt.stack[fr] &= ~low
+            else:
+                r.precise = True
         if env.log.level & LOG_LEVEL2:
             env.log.write(f"mark_precise: frame{fr}: parent state regs={fmt_reg_mask(bt.regs[fr])} "
                           f"stack={fmt_stack_mask(bt.stack[fr])}: {env.log.frame_line(st, fr)}\n")
@@ -346,13 +436,9 @@ def _mark_chain(env: Env, start: VerifierState, bt: BacktrackState, cur_in_histo
                 if cur_in_history and n and codes[-1] & _IDX_MASK == last_idx:
                     n -= 1
                 subseq_idx = last_idx
-            for k in range(n - 1, -1, -1):
-                entry = codes[k]
-                idx = entry & _IDX_MASK
-                backtrack_insn(env, idx, subseq_idx, entry, bt)
-                if bt.empty():
-                    return
-                subseq_idx = idx
+            subseq_idx = _walk_history(env, codes, n, subseq_idx, bt)
+            if subseq_idx < 0:
+                return
             parent = st.parent
             if parent is None:
                 break

@@ -78,6 +78,7 @@ class Env:
     stack_depth: dict[int, int] = field(default_factory=dict)  # subprog start -> deepest stack byte used
     succ: list[list[int]] = field(default_factory=list)  # control-flow successors of each instruction
     insn_lines: dict[int, str] = field(default_factory=dict)  # each instruction's log text, formatted once
+    bt_masks: list[int] | None = None  # what each instruction can do to a precision walk (backtrack.py)
     liveness: StackLiveness | None = None  # log level 2 only: 6.18's stack-liveness lines (liveness.py)
     deadline: float | None = None  # time.monotonic() past which do_check gives up with VerifierTimeout
     func_info: bool = False  # the program has BTF func_info (its subprograms may be callbacks)

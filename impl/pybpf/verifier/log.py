@@ -87,14 +87,26 @@ class VerifierLog:
         out = []
         if f.frameno:
             out.append(f" frame{f.frameno}:")
-        regs, stack = self.scratched_regs, self.scratched_stack
-        for i, r in enumerate(f.regs):
-            if r.type == RegType.NOT_INIT or not (print_all or regs >> i & 1):
-                continue
-            out.append(f" R{i}={format_reg(r, f.frameno)}")
-        for spi, slot in enumerate(f.stack):
-            if not (print_all or stack >> spi & 1):
-                continue
+        # the wanted registers and slots as bits, walked lowest first: a line usually shows one or two
+        regs = f.regs
+        mask = (1 << len(regs)) - 1
+        if not print_all:
+            mask &= self.scratched_regs
+        while mask:
+            low = mask & -mask
+            mask ^= low
+            i = low.bit_length() - 1
+            r = regs[i]
+            if r.type != RegType.NOT_INIT:
+                out.append(f" R{i}={format_reg(r, f.frameno)}")
+        mask = -1 if print_all else self.scratched_stack
+        if mask:
+            mask &= (1 << len(f.stack)) - 1
+        while mask:
+            low = mask & -mask
+            mask ^= low
+            spi = low.bit_length() - 1
+            slot = f.stack[spi]
             off = -(spi + 1) * 8
             if slot.is_spilled_reg():
                 # a narrow spill shows the other bytes' marks first (``fp-8=????7``)
@@ -116,28 +128,39 @@ class VerifierLog:
         return "".join(out)
 
     def state_line(self, st: VerifierState, print_all: bool) -> str:
-        return self.func_state(st.cur, print_all, format_refs(st))  # the held lock counts as a reference
+        # the held lock counts as a reference; most states hold neither
+        refs = format_refs(st) if st.refs or st.active_lock is not None else ""
+        return self.func_state(st.cur, print_all, refs)
 
     def frame_line(self, st: VerifierState, frameno: int) -> str:
         """Frame ``frameno`` of ``st`` with everything in it, scratch marks left alone (a checkpoint's state)."""
         return self.func_state(st.frames[frameno], True, format_refs(st))
 
     def print_verifier_state(self, st: VerifierState, print_all: bool) -> None:
-        self.write(self.state_line(st, print_all) + "\n")
+        if self.level:
+            self._buf.write(self.state_line(st, print_all) + "\n")
         self.clean()
 
     def print_insn_state(self, st: VerifierState, insn_idx: int) -> None:
         """The state after an instruction: as a comment on its line, or as ``N:`` on a line of its own."""
-        if self.prev_log_pos and self.prev_log_pos == self.end_pos:
-            self.reset(self.prev_log_pos - 1)
-            self.write(" " * vlog_alignment(self.prev_insn_print_pos) + ";")
-        else:
-            self.write(f"{insn_idx}:")
-        self.print_verifier_state(st, False)
+        if self.level:  # runs once per instruction at level 1: the buffer is used directly
+            buf = self._buf
+            pos = self.prev_log_pos
+            if pos and pos == buf.tell():
+                buf.seek(pos - 1)  # the instruction line's newline gives way to the comment
+                buf.truncate()
+                head = " " * vlog_alignment(self.prev_insn_print_pos) + ";"
+            else:
+                head = f"{insn_idx}:"
+            buf.write(head + self.state_line(st, False) + "\n")
+        self.clean()
 
     def insn_line(self, text: str) -> None:
         """An instruction line (``text`` is ``format_insn_line``'s)."""
-        start = self.end_pos
-        self.write(text + "\n")
-        self.prev_insn_print_pos = self.end_pos - start
-        self.prev_log_pos = self.end_pos
+        buf = self._buf
+        start = buf.tell()
+        if self.level:
+            buf.write(text + "\n")
+        end = buf.tell()
+        self.prev_insn_print_pos = end - start
+        self.prev_log_pos = end
