@@ -54,7 +54,8 @@ def matrix(results: Sequence[ItemResult]) -> dict[str, dict[str, Tally]]:
     cells: dict[str, dict[str, list[ItemResult]]] = {}
     for r in results:
         cells.setdefault(r.test, {}).setdefault(r.arch, []).append(r)
-    return {test: {arch: Tally.of(items) for arch, items in row.items()} for test, row in cells.items()}
+    # rows by file name: the order workers finished in would change from run to run
+    return {test: {arch: Tally.of(items) for arch, items in row.items()} for test, row in sorted(cells.items())}
 
 
 def _failures(results: Sequence[ItemResult]) -> list[ItemResult]:
