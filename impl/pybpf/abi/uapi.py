@@ -304,6 +304,16 @@ class TestRunFlags(IntFlag):
     SKB_CHECKSUM_COMPLETE = 1 << 2
 
 
+class DynptrType(IntEnum):
+    """``enum bpf_dynptr_type`` (the verifier's log names a dynptr ``dynptr_<name>``)."""
+
+    INVALID = 0
+    LOCAL = 1
+    RINGBUF = 2
+    SKB = 3
+    XDP = 4
+
+
 class LogLevel(IntFlag):
     """``log_level`` bits of ``BPF_PROG_LOAD`` / ``BPF_BTF_LOAD``."""
 

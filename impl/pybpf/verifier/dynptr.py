@@ -19,10 +19,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pybpf.abi.uapi import DynptrType
 from pybpf.verifier.env import Env
 from pybpf.verifier.mem import WRITE, check_mem_access
 from pybpf.verifier.regs import BPF_REG_SIZE, RegState, RegType
-from pybpf.verifier.stack import DynptrType, SlotType, StackSlot, destroy_dynptr, slot_index
+from pybpf.verifier.stack import SlotType, StackSlot, destroy_dynptr, slot_index
 from pybpf.verifier.state import FuncState
 
 BPF_DYNPTR_SIZE = 16

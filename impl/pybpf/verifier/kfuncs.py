@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from pybpf.abi.profiles import ArgKind, KfuncFlag, KfuncSpec, Op, profile
+from pybpf.abi.uapi import DynptrType
 from pybpf.btf.graph import Btf
 from pybpf.btf.record import BtfField, FieldType
 from pybpf.btf.types import Param
@@ -61,7 +62,6 @@ from pybpf.verifier.kfunc_args import (
 )
 from pybpf.verifier.messages import Rejection, rejection
 from pybpf.verifier.regs import RegState, RegType, TypeFlag, reg_type_str, struct_meta
-from pybpf.verifier.stack import DynptrType
 
 CALLER_SAVED = (0, 1, 2, 3, 4, 5)
 BPF_GLOBAL_PERCPU_MA_MAX_SIZE = 512

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from pybpf.abi.uapi import DynptrType
 from pybpf.verifier.regs import BPF_REG_SIZE, RegState
 
 MAX_BPF_STACK = 512
@@ -48,16 +49,6 @@ class StackSlot:
 
     def types_str(self) -> str:
         return "".join(SLOT_CHARS[t] for t in self.slot_type)
-
-
-class DynptrType(IntEnum):
-    """``enum bpf_dynptr_type``; the log names a dynptr ``dynptr_<name>``."""
-
-    INVALID = 0
-    LOCAL = 1
-    RINGBUF = 2
-    SKB = 3
-    XDP = 4
 
 
 def dynptr_str(first: RegState) -> str:

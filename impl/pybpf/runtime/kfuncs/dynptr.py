@@ -11,9 +11,9 @@ is the kernel's "null" dynptr, which every kfunc refuses.
 from __future__ import annotations
 
 import errno
-from enum import IntEnum
 
 from pybpf.abi.profiles import KfuncSpec
+from pybpf.abi.uapi import DynptrType
 from pybpf.runtime.helpers.packet import SKB_DATA, SKB_DATA_END, XDP_DATA, XDP_DATA_END
 from pybpf.runtime.kfuncs.graph import KfuncEnv
 from pybpf.vm.helpers import HelperContext
@@ -25,16 +25,6 @@ DYNPTR_SIZE = 16
 SIZE_MASK = 0xFFFFFF
 TYPE_SHIFT = 28
 RDONLY_BIT = 1 << 31
-
-
-class DynptrType(IntEnum):
-    """``enum bpf_dynptr_type``."""
-
-    INVALID = 0
-    LOCAL = 1
-    RINGBUF = 2
-    SKB = 3
-    XDP = 4
 
 
 def _store(memory: Memory, ptr: int, data: int, size: int, kind: DynptrType, offset: int = 0) -> None:
