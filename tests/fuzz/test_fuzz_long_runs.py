@@ -97,3 +97,32 @@ def test_machine_budget_stops_a_runaway_jit_run(arch: str) -> None:
     outcome = rt.run(rt.load([Insn(0x05, 0, 0, -1, 0)]), b"")
     assert outcome.fault is not None
     assert "instruction budget of 10000 machine instructions exhausted" in str(outcome.fault)
+
+
+def test_ctrl_c_stops_a_parallel_run_with_its_summary(tmp_path) -> None:
+    # A real SIGINT to a -j 2 run, as a terminal's Ctrl-C sends it: the run must end promptly, print the
+    # summary so far with where to go on, and leave the summary file complete.
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    summary = tmp_path / "s.json"
+    proc = subprocess.Popen([sys.executable, "-m", "pybpf.cli.main", "fuzz", "--count", "1000000", "--seed", "4",
+                             "-j", "2", "-q", "--oracles", "soundness", "--summary-json", str(summary)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while not summary.exists() and time.monotonic() < deadline:  # written every 10 s: the pool is running
+            time.sleep(0.5)
+        assert summary.exists(), "no summary within 120 s"
+        os.killpg(proc.pid, signal.SIGINT)  # the whole process group, workers too, like a terminal
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert "(interrupted)" in out and "to go on: --seed 4 --start " in out, out
+    data = json.loads(summary.read_text())
+    assert data["interrupted"] and not data["complete"] and data["programs"] > 0
