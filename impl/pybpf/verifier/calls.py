@@ -202,7 +202,7 @@ def check_helper_call(env: Env, ins: Insn) -> None:
             if arg is Arg.PTR_TO_FUNC:
                 callback = reg.mem_size  # the callback's first instruction (callbacks.ld_imm64_func)
             elif arg is Arg.PTR_TO_CONST_STR:
-                _check_const_str(env, regno, reg)
+                check_const_str(env, regno, reg)  # shared with the kfuncs' __str arguments
             elif arg is Arg.PTR_TO_TIMER:
                 _check_timer(env, regno, reg)
             elif arg is Arg.PTR_TO_SPIN_LOCK:
@@ -311,11 +311,6 @@ def check_helper_call(env: Env, ins: Insn) -> None:
         env.cur.refs.append(Reference(rid, env.insn_idx))
         r0.set_ptr(RegType.PTR_TO_MEM | TypeFlag.MEM_RINGBUF | TypeFlag.PTR_MAYBE_NULL, id=rid, ref_obj_id=rid,
                    mem_size=alloc_size)
-
-
-def _check_const_str(env: Env, regno: int, reg: RegState) -> None:
-    """check_reg_const_str (shared with the kfuncs' ``__str`` arguments)."""
-    check_const_str(env, regno, reg)
 
 
 def _record_func_key(env: Env, r3: RegState, the_map: MapDesc) -> None:

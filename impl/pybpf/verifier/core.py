@@ -334,8 +334,3 @@ def _explore(env: Env, st: VerifierState | None) -> None:
             do_print_state = popped = True
             continue
         env.insn_idx = nxt
-
-
-def spec_kind(env: Env, pc: int) -> Kind | None:
-    spec = env.specs[pc]
-    return spec.kind if spec is not None else None

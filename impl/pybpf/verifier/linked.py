@@ -15,12 +15,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from pybpf.isa.opcodes import AluOp
+from pybpf.verifier.bounds import S32_MAX, S32_MIN
 from pybpf.verifier.env import Env
 from pybpf.verifier.regs import BPF_ADD_CONST, BPF_ADD_CONST32, BPF_ADD_CONST64, RegState, RegType
 from pybpf.verifier.scalar import Scalar
 from pybpf.verifier.tnum import U32, U64
-
-S32_MIN, S32_MAX = -(1 << 31), (1 << 31) - 1
 
 
 def base_id(reg: RegState) -> int:
