@@ -7,6 +7,17 @@ only at the edge (CLI, reports) by ``str(err)``.
 
 from __future__ import annotations
 
+import re
+
+# Names in a message often come from the input's own bytes (a section name, a symbol): a newline
+# or a terminal escape among them must not split the one line a user greps for.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def one_line(text: str) -> str:
+    """``text`` with every control character written as an escape (``\\n``, ``\\x1b``)."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+
 
 class PybpfError(Exception):
     """Base of every error pybpf raises on purpose."""
@@ -27,7 +38,7 @@ class PybpfError(Exception):
 
     def __str__(self) -> str:
         where = ":".join(p for p in (self.file, self.place) if p)
-        return f"{where}: {self.message}" if where else self.message
+        return one_line(f"{where}: {self.message}" if where else self.message)
 
 
 class InputError(PybpfError):

@@ -24,7 +24,8 @@ def corpus(compile_prog, tmp_path_factory) -> tuple[Path, dict]:
 
 
 CASES = ["truncated_header", "truncated_sections", "wrong_machine", "wrong_endianness", "corrupt_btf_header",
-         "btf_type_out_of_range", "btf_bad_string_offset", "maps_without_btf", "unknown_section", "legacy_maps",
+         "btf_type_out_of_range", "btf_bad_string_offset", "maps_without_btf", "unknown_section",
+         "control_chars_in_name", "legacy_maps",
          "reloc_missing_symbol", "reloc_undefined_symbol", "unresolved_kfunc"]
 
 

@@ -152,3 +152,9 @@ def test_load_list_names_the_file(tmp_path):
     with pytest.raises(InputError) as info:
         load_list(tmp_path / "DENYLIST")
     assert str(info.value).startswith(f"{tmp_path / 'DENYLIST'}: cannot read")
+
+
+def test_a_problem_with_control_characters_stays_on_one_line():
+    lst = parse_list("a/b/c\x1b[2J\n", file="DENYLIST")
+    assert [str(p) for p in lst.problems] == [
+        "DENYLIST:1: 'a/b/c\\x1b[2J' is too deep: an entry is TEST or TEST/SUBTEST"]

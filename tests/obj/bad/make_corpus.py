@@ -133,6 +133,14 @@ def unknown_section(d: bytes) -> bytes:
     return bytes(e.data)
 
 
+def control_chars_in_name(d: bytes) -> bytes:
+    e = Elf(d)
+    idx = e.index("xdp")
+    name_at = e.shdrs[e.shstrndx][4] + e.shdrs[idx][0]
+    e.data[name_at:name_at + 3] = b"x\n\x1b"  # a newline and a terminal escape from the file's own bytes
+    return bytes(e.data)
+
+
 def legacy_maps(d: bytes) -> bytes:
     e = Elf(d)
     idx = e.index(".maps")
@@ -176,6 +184,8 @@ CASES: dict[str, tuple[str, Case, str, str, bool]] = {
     "maps_without_btf": ("maps.o", maps_without_btf, "'.maps' needs BTF", "section '.maps' offset 0x0", False),
     "unknown_section": ("subprogs.o", unknown_section, "unknown program section 'xdz'", "section 'xdz' offset",
                         False),
+    "control_chars_in_name": ("subprogs.o", control_chars_in_name, "unknown program section 'x\\n\\x1b'",
+                              "section 'x\\n\\x1b' offset", False),
     "legacy_maps": ("maps.o", legacy_maps, "legacy 'maps' section is not supported", "section 'maps'", False),
     "reloc_missing_symbol": ("subprogs.o", reloc_missing_symbol, "symbol #9999", "section '.relxdp' offset 0x0",
                              False),

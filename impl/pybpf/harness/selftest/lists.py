@@ -26,7 +26,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pybpf.errors import InputError
+from pybpf.errors import InputError, one_line
 from pybpf.harness.selftest.arch import suffixes
 
 DENYLIST, ALLOWLIST = "DENYLIST", "ALLOWLIST"
@@ -79,7 +79,7 @@ class ListProblem:
 
     def __str__(self) -> str:
         where = ":".join(str(p) for p in (self.file, self.line) if p is not None)
-        return f"{where}: {self.message}" if where else self.message
+        return one_line(f"{where}: {self.message}" if where else self.message)
 
 
 @dataclass(frozen=True)
