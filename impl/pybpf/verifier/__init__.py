@@ -45,6 +45,7 @@ from pybpf.verifier.log import LOG_LEVEL2, VerifierLog
 from pybpf.verifier.messages import Rejection, rejection
 from pybpf.verifier.progtypes import PROG_TYPES, UNPRIV_PROG_TYPES
 from pybpf.verifier.regs import MapDesc, RegState, RegType
+from pybpf.verifier.scc import scc_of
 from pybpf.verifier.stackdepth import check_max_stack_depth
 from pybpf.verifier.state import InsnAux
 from pybpf.verifier.tracing import ATTACH_TYPES as TRACING_ATTACH_TYPES
@@ -130,14 +131,16 @@ def _log_symbols(env: Env, calls: list[int]) -> Symbols:
     return Symbols(kfunc=name)
 
 
-def _live_block(insns: Sequence[Insn], specs, aux: list[InsnAux], symbols: Symbols) -> str:
+def _live_block(insns: Sequence[Insn], specs, aux: list[InsnAux], symbols: Symbols, scc: list[int]) -> str:
+    """Each instruction with the registers live before it, after its loop's number (blank outside loops)."""
     lines = ["Live regs before insn:"]
     for pc, spec in enumerate(specs):
         if spec is None:
             continue
         live = aux[pc].live_regs_before
         mask = "".join(str(i) if live >> i & 1 else "." for i in range(10))
-        lines.append(f"{pc:7d}: {mask} ({insns[pc].code:02x}) {format_insn(insns, pc, symbols)}")
+        loop = f"{scc[pc]:3d}" if scc[pc] else "   "
+        lines.append(f"{loop} {pc:3d}: {mask} ({insns[pc].code:02x}) {format_insn(insns, pc, symbols)}")
     return "\n".join(lines) + "\n"
 
 
@@ -227,7 +230,7 @@ def verify(insns: Sequence[Insn], *, prog_type: int = ProgType.SOCKET_FILTER, ma
         err = e
     if err is None:
         if log.level & LOG_LEVEL2:
-            log.write(_live_block(insns, specs, aux, symbols))
+            log.write(_live_block(insns, specs, aux, symbols, scc_of(env)))
         try:
             do_check(env)
             do_check_subprogs(env)

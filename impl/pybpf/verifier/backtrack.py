@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from pybpf.isa.opcodes import Kind, Src
 from pybpf.verifier.env import Env
+from pybpf.verifier.linked import link_candidates
 from pybpf.verifier.log import LOG_LEVEL2
 from pybpf.verifier.regs import BPF_ADD_CONST, BPF_REG_FP, RegType
 from pybpf.verifier.state import MAX_CALL_FRAMES, VerifierState
@@ -56,22 +57,13 @@ def note_linked_regs(env: Env, states: tuple[VerifierState, ...], ids: tuple[int
     Only registers live at their frame's instruction count (and spilled scalars); when more than one is
     found, the jump's history entry in ``states`` (this branch and the other) names them all.
     """
-    st = env.cur
     bits = 0
     count = 0
-    for want in {i & ~BPF_ADD_CONST for i in ids if i}:
-        for fr, f in enumerate(st.frames):
-            at = env.insn_idx if fr == st.curframe else st.frames[fr + 1].callsite
-            live = env.aux[at].live_regs_before
-            for j, r in enumerate(f.regs[:BPF_REG_FP]):
-                if live >> j & 1 and r.type == RegType.SCALAR_VALUE and r.id & ~BPF_ADD_CONST == want:
-                    bits |= linked_bit(fr, regno=j)
-                    count += 1
-            for j, slot in enumerate(f.stack):
-                r = slot.spilled_ptr
-                if slot.is_spilled_reg() and r.type == RegType.SCALAR_VALUE and r.id & ~BPF_ADD_CONST == want:
-                    bits |= linked_bit(fr, spi=j)
-                    count += 1
+    wanted = {i & ~BPF_ADD_CONST for i in ids if i}
+    for fr, regno, spi, r in link_candidates(env, env.cur):
+        if r.type == RegType.SCALAR_VALUE and r.id & ~BPF_ADD_CONST in wanted:
+            bits |= linked_bit(fr, regno=regno, spi=spi)
+            count += 1
     if count > 1:
         for s in states:
             if s.history:
@@ -468,6 +460,15 @@ def mark_chain_precision(env: Env, regno: int) -> None:
     bt = BacktrackState(cur.curframe)
     bt.set_reg(regno)
     _mark_chain(env, cur, bt, cur_in_history=True)
+
+
+def mark_stack_precise(env: Env, frameno: int, spi: int) -> None:
+    """The scalar spilled in slot ``spi`` of frame ``frameno``, and what it came from, precise (as for a regno)."""
+    if env.unpriv:
+        return
+    bt = BacktrackState(env.cur.curframe)
+    bt.stack[frameno] |= 1 << spi
+    _mark_chain(env, env.cur, bt, cur_in_history=True)
 
 
 def propagate_precision(env: Env, old: VerifierState) -> None:

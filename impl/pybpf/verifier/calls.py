@@ -7,7 +7,7 @@ from pybpf.errors import InternalError
 from pybpf.isa.helper_names import HELPER_NAMES
 from pybpf.isa.insn import Insn
 from pybpf.verifier.alu import check_reg_read
-from pybpf.verifier.backtrack import mark_chain_precision
+from pybpf.verifier.backtrack import mark_chain_precision, mark_stack_precise
 from pybpf.verifier.callbacks import callback_exit, push_callback_call
 from pybpf.verifier.env import Env
 from pybpf.verifier.fields import check_map_value_fields
@@ -81,23 +81,34 @@ _ELIDE_NULL = frozenset({MapType.ARRAY, MapType.PERCPU_ARRAY})
 
 
 def _constant_key(env: Env, reg: RegState, size: int) -> int | None:
-    """get_constant_map_key: a key on the stack that is known (zeroed bytes or a spilled constant)."""
+    """get_constant_map_key: the key on the stack is known.
+
+    Either the bytes from the key's first one to the top of its slot are zeroed, at least ``size`` of
+    them; or they are a spilled constant exactly ``size`` bytes long (an 8-byte spill read as a 4-byte
+    key is not one), whose value, made precise, is the key.
+    """
     if reg.type != RegType.PTR_TO_STACK or reg.s.var_off.mask:
         return None
     off = reg.off + reg.s.var_off.value - (1 << 64 if reg.s.var_off.value >> 63 else 0)
-    frame = env.cur.frames[reg.frameno]
-    spi, _k = slot_index(off)
-    slot = frame.stack[spi]
-    if slot.is_spilled_reg() and off % 8 == 0:
-        sp = slot.spilled_ptr
-        if sp.is_const():
-            return sp.s.var_off.value & ((1 << (8 * size)) - 1)
+    spi, k = slot_index(off)
+    slot = env.cur.frames[reg.frameno].stack[spi]
+    types = slot.slot_type[k::-1]  # the key's first byte, then up to the slot's top
+    if _run(types, SlotType.STACK_ZERO) >= size:
+        return 0
+    if not slot.is_spilled_scalar() or _run(types, SlotType.STACK_SPILL) != size or slot.spilled_ptr.s.var_off.mask:
         return None
-    for i in range(size):
-        s2, k2 = slot_index(off + i)
-        if frame.stack[s2].slot_type[k2] != SlotType.STACK_ZERO:
-            return None
-    return 0
+    mark_stack_precise(env, reg.frameno, spi)  # the verdict now rests on that value: no pruning over it
+    return slot.spilled_ptr.s.var_off.value
+
+
+def _run(types, kind: SlotType) -> int:
+    """How many of ``types``, from the first, are ``kind``."""
+    n = 0
+    for t in types:
+        if t != kind:
+            break
+        n += 1
+    return n
 
 
 def _helper_name(func_id: int) -> str:

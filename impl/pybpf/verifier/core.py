@@ -283,9 +283,9 @@ def _explore(env: Env, st: VerifierState | None) -> None:
                     log.write(f"\nfrom {env.prev_insn_idx} to {pc}{speculative.suffix(env.cur)}: safe\n")
                 else:
                     log.write(f"{pc}: safe\n")
+            update_branch_counts(env, env.cur.parent)  # before the stack liveness update, as process_bpf_exit
             if lv is not None:
                 lv.update(env.cur)
-            update_branch_counts(env, env.cur.parent)
             if not _pop(env):
                 return
             do_print_state = popped = True
@@ -326,9 +326,9 @@ def _explore(env: Env, st: VerifierState | None) -> None:
             env.insn_idx = nxt
             continue
         if nxt is None:
+            update_branch_counts(env, env.cur.parent)
             if lv is not None:
                 lv.update(env.cur)
-            update_branch_counts(env, env.cur.parent)
             if not _pop(env):
                 return
             do_print_state = popped = True

@@ -68,6 +68,7 @@ class Env:
     total_states: int = 0
     peak_states: int = 0
     explored_states_size: int = 0  # checkpoints on the explored lists
+    bucket_sizes: dict[int, int] = field(default_factory=dict)  # checkpoints per explored_state() hash bucket
     free_list_size: int = 0  # checkpoints evicted from them but still the parent of a path being explored
     num_backedges: int = 0  # loop hits waiting for their loop's marks to be final (scc.py)
     scc_of: list[int] | None = None  # each instruction's loop, computed at the first checkpoint (scc.py)

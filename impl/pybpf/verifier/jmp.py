@@ -17,7 +17,7 @@ from pybpf.verifier.alu import check_reg_read
 from pybpf.verifier.backtrack import mark_chain_precision, note_linked_regs
 from pybpf.verifier.btf_ptr import is_trusted_reg
 from pybpf.verifier.env import Env
-from pybpf.verifier.linked import sync_linked_regs
+from pybpf.verifier.linked import link_candidates, sync_linked_regs
 from pybpf.verifier.locks import is_spin_lock_holder
 from pybpf.verifier.regs import RegState, RegType, TypeFlag
 from pybpf.verifier.scalar import Scalar
@@ -138,9 +138,9 @@ def _pkt_compare(env: Env, ins: Insn, op: int, this: VerifierState, other: Verif
     return True
 
 
-def _sync_linked(st: VerifierState, reg: RegState) -> None:
-    """sync_linked_regs: scalars sharing an id learn what the compared one learnt (``linked.py``)."""
-    sync_linked_regs(reg, _for_each_reg(st))
+def _sync_linked(env: Env, st: VerifierState, reg: RegState) -> None:
+    """sync_linked_regs: live scalars sharing an id learn what the compared one learnt (``linked.py``)."""
+    sync_linked_regs(reg, (r for _, _, _, r in link_candidates(env, st)))
 
 
 def check_cond_jmp_op(env: Env, ins: Insn, spec: OpSpec, push) -> int:
@@ -177,9 +177,9 @@ def check_cond_jmp_op(env: Env, ins: Insn, spec: OpSpec, push) -> int:
         od.s, osr.s = bs.taken_dst, bs.taken_src
         d.s, s.s = bs.fall_dst, bs.fall_src
         for st, a, b in ((this, d, s), (other, od, osr)):
-            _sync_linked(st, a)
+            _sync_linked(env, st, a)
             if x:
-                _sync_linked(st, b)
+                _sync_linked(env, st, b)
     if d.is_scalar() and (d.id or (x and s.is_scalar() and s.id)):
         # the jump's history names the scalars linked to the compared ones: precision spreads to them all
         note_linked_regs(env, (this, other), (d.id, s.id if x else 0))
@@ -232,7 +232,7 @@ def find_prev_entry(env: Env, insn_idx: int, skip: VerifierState | None = None) 
     ``skip``: the checkpoint the current path has just made here (not an earlier iteration).
     """
     cur = env.cur
-    for st in reversed(env.aux[insn_idx].explored):
+    for st in env.aux[insn_idx].explored:
         if st.branches and st is not skip and len(st.frames) == len(cur.frames) and all(
                 a.callsite == b.callsite for a, b in zip(st.frames, cur.frames, strict=True)):
             return st

@@ -12,13 +12,14 @@ range even though r6 itself is a small constant.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from pybpf.isa.opcodes import AluOp
 from pybpf.verifier.bounds import S32_MAX, S32_MIN
 from pybpf.verifier.env import Env
-from pybpf.verifier.regs import BPF_ADD_CONST, BPF_ADD_CONST32, BPF_ADD_CONST64, RegState, RegType
+from pybpf.verifier.regs import BPF_ADD_CONST, BPF_ADD_CONST32, BPF_ADD_CONST64, BPF_REG_FP, RegState, RegType
 from pybpf.verifier.scalar import Scalar
+from pybpf.verifier.state import VerifierState
 from pybpf.verifier.tnum import U32, U64
 
 
@@ -70,6 +71,26 @@ def link_after_alu(env: Env, op: int, is64: bool, dst_id: int, dst_umax: int, sr
     if dst_id & BPF_ADD_CONST:
         return None
     return dst_id | (BPF_ADD_CONST64 if is64 else BPF_ADD_CONST32), value
+
+
+def link_candidates(env: Env, st: VerifierState) -> Iterator[tuple[int, int, int, RegState]]:
+    """What collect_linked_regs looks at: ``(frameno, regno, spi, reg)`` of each register live at its frame's
+    instruction (``spi`` -1) and of each spilled slot (``regno`` -1).
+
+    A dead register is left out (6.18.y, "collect only live registers in linked regs"): a checkpoint
+    does not compare it, so a link through it could carry precision to a path that never had it.
+    """
+    aux = env.aux
+    last = len(st.frames) - 1
+    for fr, f in enumerate(st.frames):
+        live = aux[env.insn_idx if fr == last else st.frames[fr + 1].callsite].live_regs_before
+        regs = f.regs
+        for j in range(BPF_REG_FP):
+            if live >> j & 1:
+                yield fr, j, -1, regs[j]
+        for j, slot in enumerate(f.stack):
+            if slot.is_spilled_reg():
+                yield fr, -1, j, slot.spilled_ptr
 
 
 def sync_linked_regs(known: RegState, regs: Iterable[RegState]) -> None:

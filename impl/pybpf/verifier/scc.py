@@ -16,17 +16,19 @@ from dataclasses import dataclass, field
 
 from pybpf.isa.opcodes import Kind, OpSpec
 from pybpf.verifier.env import Env
+from pybpf.verifier.log import LOG_LEVEL2
 from pybpf.verifier.regs import RegType
 from pybpf.verifier.state import VerifierState
 
 MAX_BACKEDGE_ITERS = 64
 
 
-def scc_ids(specs: Sequence[OpSpec | None], succ: Sequence[Sequence[int]], calls_callback: Sequence[bool]) -> list[int]:
+def scc_ids(specs: Sequence[OpSpec | None], succ: Sequence[Sequence[int]]) -> list[int]:
     """compute_scc: each instruction's loop (1, 2, ...), 0 for one in no loop (iterative Tarjan).
 
     Calls are stepped over (the SCCs are intraprocedural); a single instruction is a loop only if it
-    jumps to itself or calls a callback (which may run any number of times).
+    jumps to itself.  A call that runs a callback is not one in 6.18 (the live kernel's log shows no
+    SCC number on ``call bpf_loop``): its callback's own loops are.
     """
     n = len(specs)
     flow = [[pc + 1] if s is not None and s.kind is Kind.CALL_LOCAL else [w for w in succ[pc] if w < n]
@@ -73,7 +75,7 @@ def scc_ids(specs: Sequence[OpSpec | None], succ: Sequence[Sequence[int]], calls
                 members.append(w)
                 if w == v:
                     break
-            if len(members) > 1 or v in flow[v] or calls_callback[v]:
+            if len(members) > 1 or v in flow[v]:
                 for w in members:
                     ids[w] = next_id
                 next_id += 1
@@ -89,11 +91,16 @@ class SccVisit:
     held: list[VerifierState] = field(default_factory=list)  # finished checkpoints kept for the back-edges
 
 
+def scc_of(env: Env) -> list[int]:
+    """Each instruction's loop number (0: in none), computed once."""
+    if env.scc_of is None:
+        env.scc_of = scc_ids(env.specs, env.succ)
+    return env.scc_of
+
+
 def callchain(env: Env, st: VerifierState) -> tuple[int, ...] | None:
     """compute_scc_callchain: the call sites down to the outermost frame standing in a loop, then that loop."""
-    scc = env.scc_of
-    if scc is None:
-        scc = env.scc_of = scc_ids(env.specs, env.succ, [a.calls_callback for a in env.aux])
+    scc = scc_of(env)
     sites: list[int] = []
     last = len(st.frames) - 1
     for i in range(last + 1):
@@ -102,6 +109,16 @@ def callchain(env: Env, st: VerifierState) -> tuple[int, ...] | None:
             return (*sites, scc[at])
         sites.append(at)
     return None
+
+
+def format_callchain(chain: tuple[int, ...]) -> str:
+    """``(5,1)``: the call sites, then the loop's number."""
+    return "(" + "".join(f"{site}," for site in chain[:-1]) + f"{chain[-1]})"
+
+
+def _log2(env: Env, what: str, chain: tuple[int, ...]) -> None:
+    if env.log.level & LOG_LEVEL2:
+        env.log.write(f"SCC {what} {format_callchain(chain)}\n")
 
 
 def _visit(env: Env, st: VerifierState) -> SccVisit | None:
@@ -117,6 +134,7 @@ def maybe_enter_scc(env: Env, st: VerifierState) -> None:
     visit = env.scc_visits.setdefault(chain, SccVisit())
     if visit.entry is None:
         visit.entry = st
+        _log2(env, "enter", chain)
 
 
 def incomplete_read_marks(env: Env, st: VerifierState) -> bool:
@@ -128,9 +146,11 @@ def incomplete_read_marks(env: Env, st: VerifierState) -> bool:
 
 def add_scc_backedge(env: Env, old: VerifierState, cur: VerifierState, insn_idx: int) -> None:
     """A loop hit on ``old``: its marks may still grow, so a copy of ``cur`` waits for them."""
-    visit = _visit(env, old)
+    chain = callchain(env, old)
+    visit = None if chain is None else env.scc_visits.get(chain)
     if visit is None:
         return  # not in a loop (the kernel reports a verifier bug): nothing to wait for
+    _log2(env, "backedge", chain)
     copy = cur.clone()
     copy.insn_idx = insn_idx
     visit.backedges.append((copy, old))
@@ -151,9 +171,11 @@ def maybe_exit_scc(env: Env, st: VerifierState, propagate) -> None:
     """``st`` is fully explored: if it entered a visit, the visit's marks are final; push them through."""
     if not env.scc_visits:
         return
-    visit = _visit(env, st)
+    chain = callchain(env, st)
+    visit = None if chain is None else env.scc_visits.get(chain)
     if visit is None or visit.entry is not st:
         return
+    _log2(env, "exit", chain)
     visit.entry = None
     env.num_backedges -= len(visit.backedges)
     env.update_peak_states()

@@ -245,11 +245,16 @@ def is_state_visited(env: Env, insn_idx: int) -> bool:
     cur = env.cur
     add_new = aux.force_checkpoint or (
         env.jmps_processed - env.prev_jmps_processed >= 2 and env.insn_processed - env.prev_insn_processed >= 8)
-    n = 0
+    # the kernel walks one hash bucket (instruction ^ callsite): its states of other instructions count
+    # in max_states_per_insn, and only this instruction's states of the bucket are compared
+    bucket = _bucket(env, insn_idx, cur)
+    n = env.bucket_sizes.get(bucket, 0)
     keep: list[VerifierState] = []
-    explored = aux.explored
+    explored = aux.explored  # newest first, as the kernel adds to the head of the bucket
     for k, old in enumerate(explored):
-        n += 1
+        if _bucket(env, insn_idx, old) != bucket:
+            keep.append(old)
+            continue
         if old.branches:
             converged = loop_converged(env, insn_idx, old, cur, states_equal, RANGE_WITHIN)  # V1's hook
             if converged:
@@ -288,6 +293,7 @@ def is_state_visited(env: Env, insn_idx: int) -> bool:
         if old.miss_cnt > old.hit_cnt * limit + limit:
             # unlikely to be useful: off the list; freed once no path below it is left (update_branch_counts)
             env.explored_states_size -= 1
+            env.bucket_sizes[bucket] -= 1
             if old.branches or incomplete_read_marks(env, old):
                 old.in_free_list = True
                 env.free_list_size += 1
@@ -316,5 +322,11 @@ def is_state_visited(env: Env, insn_idx: int) -> bool:
         for slot in f.stack:
             slot.spilled_ptr.precise = False
     maybe_enter_scc(env, new)
-    aux.explored.append(new)
+    aux.explored.insert(0, new)
+    env.bucket_sizes[bucket] = env.bucket_sizes.get(bucket, 0) + 1
     return False
+
+
+def _bucket(env: Env, insn_idx: int, st: VerifierState) -> int:
+    """explored_state(): the hash bucket of ``insn_idx`` reached by ``st``'s innermost frame (callsite as u32)."""
+    return ((insn_idx ^ st.cur.callsite) & 0xFFFFFFFF) % len(env.insns)

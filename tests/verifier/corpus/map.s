@@ -351,3 +351,81 @@ mov %r3, 0
 call 12
 mov %r0, 0
 exit
+
+## name: map_const_key_spill32
+## maps: array:4:8:4
+mov %r1, 2
+stxw [%r10-8], %r1
+lddw %r1, 0, map_fd
+mov %r2, %r10
+add %r2, -8
+call 1
+ldxdw %r0, [%r0+0]
+exit
+
+## name: map_const_key_spill32_oob
+## maps: array:4:8:4
+mov %r1, 4
+stxw [%r10-8], %r1
+lddw %r1, 0, map_fd
+mov %r2, %r10
+add %r2, -8
+call 1
+ldxdw %r0, [%r0+0]
+exit
+
+## name: map_const_key_wide_spill
+## maps: array:4:8:4
+stdw [%r10-8], 1
+lddw %r1, 0, map_fd
+mov %r2, %r10
+add %r2, -8
+call 1
+ldxdw %r0, [%r0+0]
+exit
+
+## name: map_const_key_upper_half
+## maps: array:4:8:4
+stdw [%r10-8], 1
+lddw %r1, 0, map_fd
+mov %r2, %r10
+add %r2, -4
+call 1
+ldxdw %r0, [%r0+0]
+exit
+
+## name: map_const_key_upper_half_big
+## maps: array:4:8:8
+mov %r1, 5
+lsh %r1, 32
+stxdw [%r10-8], %r1
+lddw %r1, 0, map_fd
+mov %r2, %r10
+add %r2, -4
+call 1
+ldxdw %r0, [%r0+0]
+exit
+
+## name: map_const_key_computed_precise
+## maps: array:4:8:4
+call 7
+mov %r6, 1
+jgt %r0, 100, +1
+mov %r6, 3
+stxw [%r10-8], %r6
+lddw %r1, 0, map_fd
+mov %r2, %r10
+add %r2, -8
+call 1
+ldxdw %r0, [%r0+0]
+exit
+
+## name: map_const_key_percpu
+## maps: percpu_array:4:8:4
+stw [%r10-4], 3
+lddw %r1, 0, map_fd
+mov %r2, %r10
+add %r2, -4
+call 1
+ldxdw %r0, [%r0+0]
+exit
