@@ -96,8 +96,10 @@ def find_good_pkt_pointers(st: VerifierState, dst: RegState, open_right: bool) -
 
 
 def _mark_pkt_end(st: VerifierState, regno: int, beyond: bool) -> None:
+    """mark_pkt_end: a packet pointer found at or beyond data_end; a meta pointer is left as it is (as 6.18 does)."""
     r = st.cur.regs[regno]
-    r.range = BEYOND_PKT_END if beyond else AT_PKT_END
+    if r.type == RegType.PTR_TO_PACKET:
+        r.range = BEYOND_PKT_END if beyond else AT_PKT_END
 
 
 def _is_end_of(end: RegState, pkt: RegState) -> bool:

@@ -100,9 +100,10 @@ class StackLiveness:
 
     def _mark_read(self, inst: _Instance, frame: int, idx: int, mask: int) -> None:
         m = inst.masks(frame, idx)
-        if mask & ~m.may_read:
-            m.may_read |= mask
+        new = m.may_read | mask
+        if new != m.may_read and new & ~m.live_before:  # reads of slots already live there change nothing
             inst.updated = True
+        m.may_read = new
 
     def write(self, frame: int, spi: int) -> None:
         self.write_acc[frame] = self.write_acc.get(frame, 0) | 1 << spi
