@@ -20,7 +20,8 @@ BUNDLE = Path(__file__).with_name("kfuncs.btf")
 
 
 @functools.cache
-def _load(path: Path) -> Btf:
+def parsed(path: Path) -> Btf:
+    """The BTF file at ``path``, parsed once per process (vmlinux's takes most of a second)."""
     return load(path)
 
 
@@ -28,10 +29,10 @@ def kernel_btf(*, live: bool = True) -> Btf:
     """The live vmlinux BTF if readable (and ``live``), else the bundled kfunc subset (loaded once each)."""
     if live:
         try:
-            return _load(VMLINUX)
+            return parsed(VMLINUX)
         except BtfError:
             pass
-    return _load(BUNDLE)
+    return parsed(BUNDLE)
 
 
 def kfunc_id(btf: Btf, name: str) -> int | None:

@@ -15,8 +15,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from pybpf.abi.kernel_btf import parsed
 from pybpf.btf.graph import Btf
-from pybpf.btf.load import VMLINUX_BTF, load
+from pybpf.btf.load import VMLINUX_BTF
 from pybpf.btf.parse import parse
 from pybpf.btf.uapi import Kind
 from pybpf.errors import KernelError
@@ -61,7 +62,7 @@ class KernelBtf:
     @property
     def vmlinux(self) -> Btf:
         if self._vmlinux is None:
-            self._vmlinux = load(self._vmlinux_path)
+            self._vmlinux = parsed(self._vmlinux_path)  # shared: loading object after object reads it once
         return self._vmlinux
 
     def modules(self) -> list[_ModuleBtf]:
