@@ -143,11 +143,12 @@ def kfunc_btf(obj: Object, abi: str = "linux-6.18") -> Btf | None:
 
 def verify_context(obj: Object, abi: str = "linux-6.18", prog: Program | None = None) -> dict[str, object]:
     """``verify``'s keyword arguments that come from the object itself: its BTF, the kernel BTF of its kfuncs,
-    and whether ``prog`` comes with BTF func_info (its subprograms may then be callbacks)."""
+    and whether ``prog`` comes with BTF func_info (its subprograms may then be callbacks) and line_info."""
     kfuncs = any(r.kind is RelocKind.KFUNC_CALL for p in obj.programs.values() for r in p.relocs)
     context: dict[str, object] = {"btf": obj.btf, "kernel_btf": kfunc_btf(obj, abi) if kfuncs else None, "abi": abi}
     if prog is not None:
         context["func_info"] = list(prog.func_info)  # its records: the verifier finds global functions by them
+        context["line_info"] = list(prog.line_info)  # the log's source lines
         context["sleepable"] = prog.sleepable
         attach = attach_context(obj, prog)
         if attach and context["kernel_btf"] not in (None, attach["kernel_btf"]):

@@ -22,9 +22,9 @@ from pybpf.btf.uapi import Kind as BtfKind
 from pybpf.errors import InputError
 from pybpf.isa.disasm import VERIFIER_LOG, Symbols, format_insn, format_insn_line
 from pybpf.isa.insn import Insn
-from pybpf.isa.opcodes import Kind
+from pybpf.isa.opcodes import Kind, Pseudo
 from pybpf.isa.validate import insn_spec
-from pybpf.obj.model import FuncInfo
+from pybpf.obj.model import FuncInfo, LineInfo
 from pybpf.verifier import sanitize
 from pybpf.verifier.cfg import (
     check_cfg,
@@ -37,7 +37,7 @@ from pybpf.verifier.cfg import (
 from pybpf.verifier.core import do_check, do_check_subprogs
 from pybpf.verifier.env import Env
 from pybpf.verifier.fields import check_map_prog_compatibility
-from pybpf.verifier.globalfunc import global_funcs
+from pybpf.verifier.globalfunc import global_funcs, main_func_note
 from pybpf.verifier.helper_protos import PROTOS, helper_allowed
 from pybpf.verifier.kfuncs import check_kfunc_ids, check_kfuncs_eliminated, mark_callback_calls
 from pybpf.verifier.kfuncs import kernel_btf as kfunc_btf
@@ -119,16 +119,45 @@ def _kfunc_uses(env: Env, calls: list[int]) -> dict[int, int]:
     return uses
 
 
+# Where a map "is" in the log: the kernel prints the address it put in the ld_imm64, which pybpf cannot
+# know; a made-up kernel address of the same width keeps the comment column where the kernel's is.
+_MAP_ADDR = 0xFFFF888100000000
+_MAP_STRIDE = 0x10000
+_VALUE_AT = 0x400
+
+
+def _map_address(first: Insn, second: Insn) -> str | None:
+    """The ld_imm64 of a map (or of a map value + offset) as an address, as the kernel prints it."""
+    base = _MAP_ADDR + (first.imm & 0xFFFFFFFF) * _MAP_STRIDE
+    if first.src in (Pseudo.MAP_FD, Pseudo.MAP_IDX):
+        return f"{base:#x}"
+    if first.src in (Pseudo.MAP_VALUE, Pseudo.MAP_IDX_VALUE):
+        return f"{base + _VALUE_AT + (second.imm & 0xFFFFFFFF):#x}"
+    return None
+
+
+def _map_loads(env: Env) -> list[int]:
+    return [pc for pc, spec in enumerate(env.specs) if spec is not None and spec.kind is Kind.LD_IMM64
+            and env.insns[pc].src in (Pseudo.MAP_FD, Pseudo.MAP_IDX, Pseudo.MAP_VALUE, Pseudo.MAP_IDX_VALUE)]
+
+
+def _hidden_address(first: Insn, second: Insn) -> str | None:
+    """Without CAP_PERFMON (allow_ptr_leaks) the kernel prints a map's address as 0."""
+    return None if _map_address(first, second) is None else "0x0"
+
+
 def _log_symbols(env: Env, calls: list[int]) -> Symbols:
-    """The log's names: kfunc calls named from kernel BTF as the kernel names them (``call bpf_obj_new_impl#N``)."""
+    """The log's names: maps as addresses, kfunc calls named from kernel BTF as the kernel names them
+    (``call bpf_obj_new_impl#N``)."""
+    imm64 = _hidden_address if env.unpriv else _map_address
     if not calls:
-        return VERIFIER_LOG
+        return Symbols(imm64=imm64)
     btf = kfunc_btf(env)
 
     def name(ins: Insn) -> str | None:
         return btf.name_of(ins.imm) if _names_a_func(btf, ins) else None
 
-    return Symbols(kfunc=name)
+    return Symbols(imm64=imm64, kfunc=name)
 
 
 def _live_block(insns: Sequence[Insn], specs, aux: list[InsnAux], symbols: Symbols, scc: list[int]) -> str:
@@ -157,7 +186,8 @@ def verify(insns: Sequence[Insn], *, prog_type: int = ProgType.SOCKET_FILTER, ma
            log_level: int = 1, unpriv: bool = False, nr_cpu_ids: int | None = None,
            deadline: float | None = None, btf: Btf | None = None, kernel_btf: Btf | None = None,
            abi: str = "linux-6.18", attach_btf_id: int = 0, expected_attach_type: int = 0,
-           func_info: bool | Sequence[FuncInfo] = False, sleepable: bool = False) -> Verdict:
+           func_info: bool | Sequence[FuncInfo] = False, sleepable: bool = False,
+           line_info: Sequence[LineInfo] = ()) -> Verdict:
     """Judge ``insns`` as Linux 6.18 would for a program of ``prog_type`` loaded by root (or not: ``unpriv``).
 
     ``deadline`` (a ``time.monotonic()`` value) bounds the run: past it ``VerifierTimeout`` is raised.
@@ -168,6 +198,7 @@ def verify(insns: Sequence[Insn], *, prog_type: int = ProgType.SOCKET_FILTER, ma
     ``func_info``: the program came with BTF func_info (callbacks need it); given as its records
     (``insn_off``, ``type_id`` into ``btf``), the subprograms BTF declares global are verified as Linux does.
     ``sleepable``: loaded with BPF_F_SLEEPABLE (``SEC("syscall")``, ``.s`` sections), as KF_SLEEPABLE kfuncs need.
+    ``line_info``: the program's BTF line_info; the log shows each instruction's source line before it.
     """
     if abi not in PROFILES:
         raise InputError(f"unknown ABI profile {abi!r} (known: {', '.join(PROFILES)})")
@@ -198,11 +229,12 @@ def verify(insns: Sequence[Insn], *, prog_type: int = ProgType.SOCKET_FILTER, ma
     env.sleepable = sleepable
     if not isinstance(func_info, bool):
         env.globals = global_funcs(env, func_info)
+    log.set_line_info(line_info)
     env.expected_attach_type = expected_attach_type
     kfunc_pcs = _kfunc_calls(env)
     symbols = _log_symbols(env, kfunc_pcs) if log.level else VERIFIER_LOG
     if symbols is not VERIFIER_LOG:
-        env.insn_lines.update({pc: format_insn_line(insns, pc, symbols) for pc in kfunc_pcs})
+        env.insn_lines.update({pc: format_insn_line(insns, pc, symbols) for pc in kfunc_pcs + _map_loads(env)})
     succ = successor_lists(insns, specs)
     n = len(insns)
     env.succ = [out if len(out) == 1 and 0 <= out[0] < n else [w for w in out if 0 <= w < n] for out in succ]
@@ -231,6 +263,8 @@ def verify(insns: Sequence[Insn], *, prog_type: int = ProgType.SOCKET_FILTER, ma
     if err is None:
         if log.level & LOG_LEVEL2:
             log.write(_live_block(insns, specs, aux, symbols, scc_of(env)))
+        if not isinstance(func_info, bool) and (note := main_func_note(env, func_info)):
+            log.write(note + "\n")  # do_check_common's check of the main function's BTF: logged, not fatal
         try:
             do_check(env)
             do_check_subprogs(env)

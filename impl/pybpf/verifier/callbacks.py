@@ -143,9 +143,9 @@ def callback_exit(env: Env) -> int:
     log = env.log
     if log.level:
         log.write("returning from callee:\n")
-        log.write(log.func_state(callee, True) + "\n")
+        log.write(log.frame_line(st, callee) + "\n")
         log.write(f"to caller at {callee.callsite}:\n")
-        log.write(log.func_state(st.cur, True) + "\n")
+        log.write(log.frame_line(st, st.cur) + "\n")
     log.clean()
     prev = find_prev_entry(env, callee.callsite)
     if prev is not None:

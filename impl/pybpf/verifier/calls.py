@@ -366,9 +366,9 @@ def check_func_call(env: Env, ins: Insn) -> int:
     log = env.log
     if log.level:
         log.write("caller:\n")
-        log.write(log.func_state(caller, True) + "\n")
+        log.write(log.frame_line(st, caller) + "\n")
         log.write("callee:\n")
-        log.write(log.func_state(callee, True) + "\n")
+        log.write(log.frame_line(st, callee) + "\n")
     log.clean()
     return target
 
@@ -387,9 +387,9 @@ def prepare_func_exit(env: Env) -> int:
     log = env.log
     if log.level:
         log.write("returning from callee:\n")
-        log.write(log.func_state(callee, True) + "\n")
+        log.write(log.frame_line(st, callee) + "\n")
         log.write(f"to caller at {callee.callsite + 1}:\n")
-        log.write(log.func_state(caller, True) + "\n")
+        log.write(log.frame_line(st, caller) + "\n")
     log.clean()
     return callee.callsite + 1
 

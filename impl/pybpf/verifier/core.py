@@ -258,6 +258,7 @@ def _explore(env: Env, st: VerifierState | None) -> None:
         f.regs[1].set_ptr(RegType.PTR_TO_CTX)
         st.frames.append(f)
     env.cur = st
+    log.prev_linfo = None  # do_check_common starts each function's walk afresh
     if log.level & LOG_LEVEL2 and env.liveness is None:
         env.liveness = StackLiveness(env)
     lv = env.liveness
@@ -305,6 +306,7 @@ def _explore(env: Env, st: VerifierState | None) -> None:
             line = env.insn_lines.get(pc)
             if line is None:
                 line = env.insn_lines[pc] = format_insn_line(env.insns, pc)
+            log.linfo(pc, "; ")
             log.insn_line(line)
         popped = returned = False
         cur = env.cur

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from pybpf.abi.uapi import DynptrType
 from pybpf.verifier.env import Env
+from pybpf.verifier.liveness import note_slots_read, note_slots_written
 from pybpf.verifier.mem import WRITE, check_mem_access
 from pybpf.verifier.regs import BPF_REG_SIZE, RegState, RegType
 from pybpf.verifier.stack import SlotType, StackSlot, destroy_dynptr, slot_index
@@ -87,7 +88,7 @@ def init_dynptr_arg(env: Env, regno: int, reg: RegState, kind: DynptrType) -> No
         raise env.reject("dynptr_uninit_expected", *log)
     frame = _frame(env, reg)
     for k in range(BPF_DYNPTR_NR_SLOTS):
-        destroy_dynptr(frame.stack, spi - k)
+        note_slots_written(env, reg.frameno, destroy_dynptr(frame.stack, spi - k))
     for k in range(0, BPF_DYNPTR_SIZE, BPF_REG_SIZE):
         check_mem_access(env, regno, k, BPF_REG_SIZE, WRITE, -1)
     dynptr_id = env.new_id()
@@ -96,6 +97,7 @@ def init_dynptr_arg(env: Env, regno: int, reg: RegState, kind: DynptrType) -> No
         mark.mem_size, mark.range = kind, int(k == 0)
         frame.stack[spi - k] = StackSlot(list(_DYNPTR_BYTES), mark)
         env.log.scratch_stack(spi - k)
+    note_slots_written(env, reg.frameno, (spi, spi - 1))
 
 
 def dynptr_arg(env: Env, regno: int, reg: RegState) -> Dynptr:
@@ -110,6 +112,7 @@ def dynptr_arg(env: Env, regno: int, reg: RegState) -> Dynptr:
         raise env.reject("dynptr_init_expected", *log, i=regno - 1)
     for k in range(BPF_DYNPTR_NR_SLOTS):
         env.log.scratch_stack(spi - k)  # the kernel's log shows the dynptr after the call
+    note_slots_read(env, reg.frameno, (spi, spi - 1))
     first = frame.stack[spi].spilled_ptr
     return Dynptr(first.id, DynptrType(first.mem_size))
 

@@ -87,11 +87,27 @@ def global_funcs(env: Env, func_info: Sequence[FuncInfo]) -> dict[int, GlobalFun
     return out
 
 
+def main_func_note(env: Env, func_info: Sequence[FuncInfo]) -> str:
+    """What btf_prepare_func_args logs for the main program's global FUNC (the kernel then only marks its
+    BTF unreliable): a ``void *ctx`` parameter, say, has no size and is not the context."""
+    btf = env.btf
+    rec = next((r for r in func_info if r.insn_off == 0), None)
+    if btf is None or rec is None:
+        return ""
+    try:
+        t = btf.type_by_id(rec.type_id)
+    except BtfError:
+        return ""
+    if t.kind != Kind.FUNC or t.linkage != FuncLinkage.GLOBAL:
+        return ""
+    return _prepare_args(btf, rec.type_id, btf.name_of(t), env.prog_type)[1]
+
+
 def _prepare_args(btf: Btf, func_id: int, name: str, prog_type: int) -> tuple[tuple[GlobalArg, ...] | None, str]:
     """btf_prepare_func_args for a global function: each parameter's argument type, or the refusal."""
     proto = btf.func_proto_of(func_id)
     ret = btf.type_by_id(btf.resolve(proto.type)) if proto.type else None
-    if ret is not None and ret.kind not in (Kind.INT, Kind.ENUM, Kind.ENUM64):
+    if ret is None or ret.kind not in (Kind.INT, Kind.ENUM, Kind.ENUM64):  # void is no scalar either
         return None, f"Global function {name}() doesn't return scalar. Only those are supported."
     if len(proto.params) > MAX_BPF_FUNC_REG_ARGS:
         n = len(proto.params)
@@ -125,7 +141,7 @@ def _prepare_args(btf: Btf, func_id: int, name: str, prog_type: int) -> tuple[tu
 
 def _kind_str(btf: Btf, tid: int) -> str:
     if not tid:
-        return "UNKN "
+        return "UNKNOWN "  # btf_kind_str of void
     t = btf.type_by_id(tid)
     return f"{t.kind.name} {btf.name_of(t)}"
 

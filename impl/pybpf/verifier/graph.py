@@ -183,6 +183,7 @@ def push_less_callback(env: Env, start: int, root: BtfField) -> None:
     callee.in_callback_fn = True
     st.frames.append(callee)
     push_stack(env, st, start)
+    env.log.mark_all_scratched()  # as for a helper's callback: the whole caller state shows after the call
 
 
 __all__ = [

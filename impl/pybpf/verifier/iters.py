@@ -20,6 +20,7 @@ from __future__ import annotations
 from pybpf.btf.graph import Btf
 from pybpf.verifier.env import Env
 from pybpf.verifier.graph import acquire_reference, release_reference
+from pybpf.verifier.liveness import note_slots_read, note_slots_written
 from pybpf.verifier.mem import WRITE, check_mem_access
 from pybpf.verifier.regs import BPF_REG_SIZE, RegState, RegType
 from pybpf.verifier.stack import SlotType, StackSlot, iter_type_str, slot_index
@@ -69,6 +70,7 @@ def new_iter_arg(env: Env, regno: int, reg: RegState, btf: Btf, btf_id: int) -> 
         mark.btf, mark.btf_id, mark.mem_size = btf, btf_id, nr_slots
         frame.stack[spi - k] = StackSlot(list(_ITER_BYTES), mark)
         env.log.scratch_stack(spi - k)
+    note_slots_written(env, reg.frameno, range(spi, spi - nr_slots, -1))
 
 
 def iter_arg(env: Env, regno: int, reg: RegState, btf: Btf, btf_id: int, destroy: bool) -> None:
@@ -79,11 +81,14 @@ def iter_arg(env: Env, regno: int, reg: RegState, btf: Btf, btf_id: int, destroy
     frame = _frame(env, reg)
     if spi is None or not _is_init(frame, spi, nr_slots, btf_id):
         raise env.reject("iter_init_expected", type=iter_type_str(btf, btf_id), i=regno - 1)
+    slots = range(spi, spi - nr_slots, -1)
+    note_slots_read(env, reg.frameno, slots)
     if destroy:
         release_reference(env, frame.stack[spi].spilled_ptr.ref_obj_id)
         for k in range(nr_slots):
             frame.stack[spi - k] = StackSlot()
             env.log.scratch_stack(spi - k)
+        note_slots_written(env, reg.frameno, slots)
 
 
 def _is_init(frame: FuncState, spi: int, nr_slots: int, btf_id: int) -> bool:

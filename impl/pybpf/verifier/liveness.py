@@ -25,6 +25,19 @@ from pybpf.verifier.regs import BPF_REG_SIZE, RegState
 from pybpf.verifier.state import VerifierState
 
 
+def note_slots_read(env, frameno: int, spis) -> None:
+    """mark_stack_slot_obj_read: a kfunc or helper used the iterator/dynptr in these slots (level 2 only)."""
+    if env.liveness is not None:
+        env.liveness.read(frameno, sum(1 << s for s in spis))
+
+
+def note_slots_written(env, frameno: int, spis) -> None:
+    """An iterator or dynptr made, destroyed or overwritten in these slots: whole slots written (level 2 only)."""
+    if env.liveness is not None:
+        for s in spis:
+            env.liveness.write(frameno, s)
+
+
 def fmt_stack_mask(mask: int) -> str:
     return ",".join(str(-(i + 1) * BPF_REG_SIZE) for i in range(64) if mask >> i & 1)
 

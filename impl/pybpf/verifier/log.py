@@ -9,8 +9,11 @@ aligned like the kernel does (at column 40, or further at a multiple of 8).
 
 from __future__ import annotations
 
+import bisect
 import io
+from collections.abc import Sequence
 
+from pybpf.obj.model import LineInfo
 from pybpf.verifier.locks import format_refs
 from pybpf.verifier.regs import MAX_BPF_REG, RegType, format_reg
 from pybpf.verifier.stack import SLOT_CHARS, SlotType, dynptr_str, iter_str
@@ -40,6 +43,30 @@ class VerifierLog:
         self.prev_insn_print_pos = 0
         self.scratched_regs = 0
         self.scratched_stack = 0
+        self._linfo: list[LineInfo] = []
+        self._linfo_offs: list[int] = []
+        self.prev_linfo: LineInfo | None = None
+
+    def set_line_info(self, records: Sequence[LineInfo]) -> None:
+        self._linfo = sorted(records, key=lambda r: r.insn_off)
+        self._linfo_offs = [r.insn_off for r in self._linfo]
+
+    def linfo(self, insn_idx: int, prefix: str) -> None:
+        """verbose_linfo: the source line of ``insn_idx`` (``; r0 = 0; @ prog.c:12``) when it is a new line.
+
+        The record covering an instruction is the last one at or before it; one naming the same file and
+        line as the previous one printed is not printed again (it differs only by column).
+        """
+        if not self.level or not self._linfo:
+            return
+        k = bisect.bisect_right(self._linfo_offs, insn_idx) - 1
+        linfo = self._linfo[max(k, 0)]
+        prev = self.prev_linfo
+        if linfo is prev or (prev is not None and linfo.file_name == prev.file_name and linfo.line == prev.line):
+            return
+        fname = linfo.file_name.rsplit("/", 1)[-1]
+        self._buf.write(f"{prefix}{linfo.line_text.lstrip()} @ {fname}:{linfo.line}\n")
+        self.prev_linfo = linfo
 
     @property
     def end_pos(self) -> int:
@@ -132,9 +159,11 @@ class VerifierLog:
         refs = format_refs(st) if st.refs or st.active_lock is not None else ""
         return self.func_state(st.cur, print_all, refs)
 
-    def frame_line(self, st: VerifierState, frameno: int) -> str:
-        """Frame ``frameno`` of ``st`` with everything in it, scratch marks left alone (a checkpoint's state)."""
-        return self.func_state(st.frames[frameno], True, format_refs(st))
+    def frame_line(self, st: VerifierState, frame: int | FuncState) -> str:
+        """A frame of ``st`` (by number, or one just popped) with everything in it and ``st``'s references,
+        scratch marks left alone (a checkpoint's state, a call's caller and callee)."""
+        f = st.frames[frame] if isinstance(frame, int) else frame
+        return self.func_state(f, True, format_refs(st) if st.refs or st.active_lock is not None else "")
 
     def print_verifier_state(self, st: VerifierState, print_all: bool) -> None:
         if self.level:

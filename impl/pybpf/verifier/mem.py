@@ -18,6 +18,7 @@ from pybpf.verifier.env import Env
 from pybpf.verifier.fields import check_map_value_fields
 from pybpf.verifier.kptrs import check_map_kptr_access
 from pybpf.verifier.linked import assign_scalar_id_before_mov
+from pybpf.verifier.liveness import note_slots_written
 from pybpf.verifier.progtypes import field_at
 from pybpf.verifier.regs import BPF_REG_SIZE, PKT_TYPES, RegState, RegType, TypeFlag, reg_type_str
 from pybpf.verifier.scalar import Scalar
@@ -90,7 +91,7 @@ def check_stack_write(env: Env, regno: int, reg: RegState, off: int, size: int, 
         lo, hi = reg.s.smin + off, reg.s.smax + off + size
         for a in range(lo, hi):
             spi, k = slot_index(a)
-            destroy_dynptr(frame.stack, spi)
+            note_slots_written(env, reg.frameno, destroy_dynptr(frame.stack, spi))
             slot = frame.stack[spi]
             if slot.is_spilled_reg():
                 slot.slot_type = [SlotType.STACK_MISC] * BPF_REG_SIZE
@@ -100,7 +101,8 @@ def check_stack_write(env: Env, regno: int, reg: RegState, off: int, size: int, 
         return
     off += reg.s.var_off.value - (1 << 64 if reg.s.var_off.value >> 63 else 0)
     for touched in {slot_index(off)[0], slot_index(off + size - 1)[0]}:
-        destroy_dynptr(frame.stack, touched)  # a store into a dynptr's slot forgets the dynptr
+        # a store into a dynptr's slot forgets the dynptr
+        note_slots_written(env, reg.frameno, destroy_dynptr(frame.stack, touched))
     spi, _ = slot_index(off)
     slot = frame.stack[spi]
     if not env.allow_ptr_leaks and slot.is_spilled_reg() and not slot.is_spilled_scalar() and size != BPF_REG_SIZE:

@@ -72,15 +72,17 @@ def iter_str(first: RegState) -> str:
     return f"iter_{iter_type_str(first.btf, first.btf_id)}(ref_id={first.ref_obj_id},state=active,depth=0)"
 
 
-def destroy_dynptr(stack: list[StackSlot], spi: int) -> None:
+def destroy_dynptr(stack: list[StackSlot], spi: int) -> tuple[int, ...]:
     """A store reached slot ``spi``: if it holds half of a dynptr, both halves become STACK_INVALID (an
-    unreferenced dynptr is simply forgotten; ``spilled_ptr.range`` marks its first slot, verifier/dynptr.py)."""
+    unreferenced dynptr is simply forgotten; ``spilled_ptr.range`` marks its first slot, verifier/dynptr.py).
+    Returns the slots it cleared."""
     if spi >= len(stack) or SlotType.STACK_DYNPTR not in stack[spi].slot_type:
-        return
+        return ()
     first = spi if stack[spi].spilled_ptr.range == 1 else spi + 1
-    for s in (first, first - 1):
-        if 0 <= s < len(stack):
-            stack[s] = StackSlot()
+    cleared = tuple(s for s in (first, first - 1) if 0 <= s < len(stack))
+    for s in cleared:
+        stack[s] = StackSlot()
+    return cleared
 
 
 def readable(t: int, allow_uninit: bool) -> bool:
