@@ -159,6 +159,17 @@ int global_data(void *ctx)
 }
 
 SEC("socket")
+__description("a frozen .rodata value is a known constant: the branch it decides is dead code")
+__success __retval(11)
+int rodata_constant_prunes(void *ctx)
+{
+	/* limit is 11 in the frozen map: only the verifier that reads it knows the store below never runs */
+	if (limit != 11)
+		*(volatile int *)(long)limit = 0;
+	return limit;
+}
+
+SEC("socket")
 __auxiliary
 int tail_target(void *ctx)
 {

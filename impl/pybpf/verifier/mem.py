@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import errno
 
-from pybpf.abi.uapi import MapFlags
+from pybpf.abi.uapi import MapFlags, MapType
 from pybpf.verifier import speculative
 from pybpf.verifier.backtrack import mark_chain_precision, stack_access
 from pybpf.verifier.bounds import S64_MIN
@@ -345,7 +345,14 @@ def check_mem_access(env: Env, regno: int, off: int, size: int, access: str, val
             check_map_kptr_access(env, value_regno, reg, kptr)
             return
         if access == READ:
-            regs[value_regno].mark_unknown()
+            known = _frozen_value(reg, reg.off + off, size, sign_ext)
+            if known is None:
+                regs[value_regno].mark_unknown()
+            else:  # __mark_reg_known: the precise mark stays what it was
+                dst = regs[value_regno]
+                precise = dst.precise
+                dst.set_scalar(Scalar.const(known))
+                dst.precise = precise
             _coerce(env, value_regno, size, sign_ext)
         return
     if t == RegType.PTR_TO_MAP_KEY:  # a for_each_map_elem callback's key (V1's hook)
@@ -380,6 +387,20 @@ def check_mem_access(env: Env, regno: int, off: int, size: int, access: str, val
         _coerce(env, value_regno, size, sign_ext)
         return
     raise env.reject("invalid_mem_access", reg=regno, type=reg_type_str(t))
+
+
+def _frozen_value(reg: RegState, off: int, size: int, sign_ext: bool) -> int | None:
+    """bpf_map_direct_read: a load at a known offset of a read-only map frozen before the load (.rodata)
+    reads what the map holds, as a known scalar."""
+    m = reg.map
+    if (m is None or m.frozen_data is None or not m.flags & MapFlags.RDONLY_PROG or reg.s.var_off.mask
+            or m.map_type != MapType.ARRAY or m.max_entries != 1):
+        return None
+    at = off + reg.s.var_off.value
+    raw = m.frozen_data[at:at + size]
+    if len(raw) != size:
+        return None
+    return int.from_bytes(raw, "little", signed=sign_ext) & ((1 << 64) - 1)
 
 
 def _coerce(env: Env, regno: int, size: int, sign_ext: bool) -> None:
