@@ -57,6 +57,18 @@ int sz_zero_size(void *ctx)
 }
 
 SEC("syscall")
+__failure __msg("invalid variable-offset read from stack R2 var_off=(0x0; 0xff) off=-8 size=1")
+int sz_buffer_is_written(void *ctx)
+{
+	char small[8] = {};
+	__u64 buf[2] = { 3, 0 };
+
+	/* the kfunc may write its buffer: the 3 stored before the call is not known after it */
+	bpf_copy_from_user_str(buf, sizeof(buf), 0, 0);
+	return small[buf[0] & 0xff];
+}
+
+SEC("syscall")
 __failure __msg("invalid read from stack R1 off=-16 size=17")
 __msg("arg#0 arg#1 memory, len pair leads to invalid memory access")
 int sz_past_the_buffer(void *ctx)

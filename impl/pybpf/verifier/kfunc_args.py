@@ -105,7 +105,8 @@ def check_mem_size_pair(env: Env, i: int, regno: int, optional: bool, const: boo
 
 
 def _check_size_reg(env: Env, regno: int, size: RegState, buf: RegState, check_mem) -> None:
-    """check_mem_size_reg, the read half (a kfunc's buffer is checked as read; the bytes keep their types)."""
+    """check_kfunc_mem_size_reg: check_mem_size_reg as a read, then as a write (the kfunc may write the
+    buffer: its stack bytes are initialised, then become STACK_MISC), the size made precise each time."""
     s = size.s
     if s.smin < 0:
         raise env.reject("min_neg_size", reg=regno)
@@ -115,8 +116,9 @@ def _check_size_reg(env: Env, regno: int, size: RegState, buf: RegState, check_m
     if buf.type & TypeFlag.PTR_MAYBE_NULL:  # checked as if not NULL: the trusted-argument rule covers NULL
         mem = buf.clone()
         mem.type &= ~TypeFlag.PTR_MAYBE_NULL
-    check_mem(env, regno - 1, mem, s.umax, "read", True)
-    mark_chain_precision(env, regno)
+    for access in ("read", "write"):
+        check_mem(env, regno - 1, mem, s.umax, access, True)
+        mark_chain_precision(env, regno)
 
 
 def check_const_str(env: Env, regno: int, reg: RegState) -> None:
