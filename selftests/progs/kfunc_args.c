@@ -279,6 +279,28 @@ int szk_bounds_the_slice(struct __sk_buff *skb)
 }
 
 SEC("tc")
+__failure __msg("R3 cannot write into rdonly_mem")
+__msg("arg#2 arg#3 memory, len pair leads to invalid memory access")
+__naked void rdonly_slice_as_kfunc_buffer(void)
+{
+	/* a kfunc's buffer may be written: a read-only slice is no buffer */
+	asm volatile ("					\
+	r6 = r1;					\
+	r1 = r6; r2 = 0; r3 = r10; r3 += -16;		\
+	call %[bpf_dynptr_from_skb];			\
+	r1 = r10; r1 += -16; r2 = 0; r3 = 0; r4 = 4;	\
+	call %[bpf_dynptr_slice];			\
+	if r0 == 0 goto l0_%=;				\
+	r3 = r0; r1 = r10; r1 += -16; r2 = 0; r4 = 4;	\
+	call %[bpf_dynptr_slice];			\
+l0_%=:	r0 = 0;						\
+	exit;						\
+"	:
+	: __imm(bpf_dynptr_from_skb), __imm(bpf_dynptr_slice)
+	: __clobber_all);
+}
+
+SEC("tc")
 __failure __msg("R0 cannot write into rdonly_mem")
 __naked void slice_is_read_only(void)
 {

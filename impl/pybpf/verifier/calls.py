@@ -115,11 +115,21 @@ def _helper_name(func_id: int) -> str:
     return HELPER_NAMES[func_id]
 
 
+CLOBBER = "clobber"  # a write to memory already checked as read: a kfunc's buffer (check_kfunc_mem_size_reg)
+
+
 def _check_mem_arg(env: Env, regno: int, reg: RegState, size: int, access: str, zero_ok: bool) -> None:
-    """check_helper_mem_access: the memory ``reg`` points to holds ``size`` bytes the helper may read/write."""
+    """check_helper_mem_access: the memory ``reg`` points to holds ``size`` bytes the helper may read/write
+    (``CLOBBER``: write bytes already checked as read)."""
     base = reg.type & 0xFF
     if size == 0 and not zero_ok:
         raise env.reject("zero_sized_read")
+    if base == RegType.PTR_TO_STACK and access == CLOBBER:
+        if size and not reg.s.var_off.mask:
+            _clobber_stack(env, reg, size)
+        return
+    if access == CLOBBER:
+        access = WRITE
     if base == RegType.PTR_TO_STACK:
         if size == 0:
             return
@@ -163,8 +173,26 @@ def _check_mem_arg(env: Env, regno: int, reg: RegState, size: int, access: str, 
         check_map_value_fields(env, regno, reg, reg.off, size, helper=True)
         return
     if base == RegType.PTR_TO_MEM:
+        if access == WRITE and reg.type & TypeFlag.MEM_RDONLY:
+            raise env.reject("cannot_write_rdonly", reg=regno, type=reg_type_str(reg.type))
         mem_access(env, regno, reg, reg.off, size, reg.mem_size)
         return
+
+
+def _clobber_stack(env: Env, reg: RegState, size: int) -> None:
+    """check_stack_range_initialized's clobber: what the callee may write is some value (STACK_MISC), a
+    spilled scalar among it scrubbed (its bytes MISC, the never-written ones left INVALID)."""
+    off = reg.off + reg.s.var_off.value - (1 << 64 if reg.s.var_off.value >> 63 else 0)
+    frame = env.cur.frames[reg.frameno]
+    for i in range(size):
+        spi, k = slot_index(off + i)
+        slot = frame.stack[spi]
+        if slot.is_spilled_reg():
+            slot.slot_type = [SlotType.STACK_INVALID if t == SlotType.STACK_INVALID else SlotType.STACK_MISC
+                              for t in slot.slot_type]
+            slot.spilled_ptr = RegState()
+        elif slot.slot_type[k] in (SlotType.STACK_ZERO, SlotType.STACK_INVALID):
+            slot.slot_type[k] = SlotType.STACK_MISC
 
 
 def _expect(env: Env, regno: int, reg: RegState, ok: bool, expected: str) -> None:

@@ -116,7 +116,7 @@ def _check_size_reg(env: Env, regno: int, size: RegState, buf: RegState, check_m
     if buf.type & TypeFlag.PTR_MAYBE_NULL:  # checked as if not NULL: the trusted-argument rule covers NULL
         mem = buf.clone()
         mem.type &= ~TypeFlag.PTR_MAYBE_NULL
-    for access in ("read", "write"):
+    for access in ("read", "clobber"):
         check_mem(env, regno - 1, mem, s.umax, access, True)
         mark_chain_precision(env, regno)
 
