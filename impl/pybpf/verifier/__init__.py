@@ -39,7 +39,7 @@ from pybpf.verifier.env import Env
 from pybpf.verifier.fields import check_map_prog_compatibility
 from pybpf.verifier.globalfunc import global_funcs, main_func_note
 from pybpf.verifier.helper_protos import PROTOS, helper_allowed
-from pybpf.verifier.kfuncs import check_kfunc_ids, check_kfuncs_eliminated, mark_callback_calls
+from pybpf.verifier.kfuncs import check_kfunc_ids, check_kfuncs_eliminated, kfunc_allowed, mark_callback_calls
 from pybpf.verifier.kfuncs import kernel_btf as kfunc_btf
 from pybpf.verifier.log import LOG_LEVEL2, VerifierLog
 from pybpf.verifier.messages import Rejection, rejection
@@ -107,14 +107,15 @@ def _names_a_func(btf: Btf, ins: Insn) -> bool:
 
 
 def _kfunc_uses(env: Env, calls: list[int]) -> dict[int, int]:
-    """The registers each kfunc call reads: as many as its BTF prototype has parameters."""
+    """The registers each kfunc call reads: as many as its BTF prototype has parameters (bpf_get_call_summary;
+    a kfunc this program type may not call reads r1-r5, the default)."""
     if not calls:
         return {}
     btf = kfunc_btf(env)
     uses = {}
     for pc in calls:
         ins = env.insns[pc]
-        if _names_a_func(btf, ins):
+        if _names_a_func(btf, ins) and kfunc_allowed(env, ins):
             uses[pc] = ((1 << (len(btf.func_proto_of(ins.imm).params) + 1)) - 1) & ~1
     return uses
 

@@ -90,6 +90,25 @@ def check_async_return(env: Env) -> None:
         raise env.reject("async_retval", have=_have(r0.s), lo=lo, hi=hi)
 
 
+def _update_loop_inline_state(env: Env, start: int) -> None:
+    """update_loop_inline_state: a bpf_loop call stays fit for inlining while every visit has flags 0 (made
+    precise then) and the same callback; once unfit, its flags are no longer looked at."""
+    aux = env.aux[env.insn_idx]
+    if aux.loop_inline is not None and not aux.loop_inline[0]:
+        return
+    fit = _loop_flags_zero(env) and (aux.loop_inline is None or aux.loop_inline[1] == start)
+    aux.loop_inline = (fit, start)
+
+
+def _loop_flags_zero(env: Env) -> bool:
+    """loop_flag_is_zero: R4 known to be 0, and then precise."""
+    r4 = env.regs()[4]
+    if r4.type == RegType.SCALAR_VALUE and r4.is_const() and r4.s.var_off.value == 0:
+        mark_chain_precision(env, 4)
+        return True
+    return False
+
+
 def push_callback_call(env: Env, func_id: int, start: int, the_map: MapDesc | None) -> None:
     """Queue the callback's first instruction with a new frame; the current path goes on after the call."""
     from pybpf.verifier.core import push_stack
@@ -98,8 +117,8 @@ def push_callback_call(env: Env, func_id: int, start: int, the_map: MapDesc | No
         push_async_cb(env, start, env.regs()[1].map)  # the map of the timer in R1
         return
     if func_id == LOOP:
-        mark_chain_precision(env, 4)  # 6.18 marks the flags first, then the iteration count that ends the unrolling
-        mark_chain_precision(env, 1)
+        _update_loop_inline_state(env, start)
+        mark_chain_precision(env, 1)  # the iteration count ends the unrolling
         caller = env.cur.cur
         if caller.callback_depth >= env.regs()[1].s.umax:
             caller.callback_depth = 0

@@ -13,6 +13,7 @@ from pybpf.verifier.env import Env
 from pybpf.verifier.fields import check_map_value_fields
 from pybpf.verifier.globalfunc import check_global_call
 from pybpf.verifier.helper_protos import (
+    MAP_LOOKUP_ELEM,
     MEM_ARGS,
     NULLABLE,
     PROBED_TYPES,
@@ -268,8 +269,9 @@ def check_helper_call(env: Env, ins: Insn) -> None:
             assert the_map is not None
             size = the_map.key_size if arg is Arg.PTR_TO_MAP_KEY else the_map.value_size
             _check_mem_arg(env, regno, reg, size, WRITE if arg is Arg.PTR_TO_UNINIT_MAP_VALUE else READ, False)
-            if arg is Arg.PTR_TO_MAP_KEY and the_map.map_type in _ELIDE_NULL and func_id == 1 and not env.unpriv:
-                const_key = _constant_key(env, reg, size)  # get_constant_map_key wants bpf_capable
+            if arg is Arg.PTR_TO_MAP_KEY and the_map.map_type in _ELIDE_NULL and not env.unpriv:
+                # get_constant_map_key (bpf_capable) for every helper with a key: its spill is made precise
+                const_key = _constant_key(env, reg, size)
         elif arg in MEM_ARGS:
             _expect(env, regno, reg, t in _MEM_TYPES, _MEM_EXPECTED)
             mem_reg = (regno, reg, WRITE if arg in UNINIT_ARGS else READ)
@@ -335,7 +337,8 @@ def check_helper_call(env: Env, ins: Insn) -> None:
         elif func_id in _SIZE_BOUNDED_RET:  # do_refine_retval_range: -errno, or at most the buffer's size
             r0.s = Scalar.range(smin=-MAX_ERRNO, smax=msize_max, s32_min=-MAX_ERRNO, s32_max=msize_max)
     elif proto.ret is Ret.PTR_TO_MAP_VALUE_OR_NULL:
-        if const_key is not None and the_map is not None and 0 <= const_key < the_map.max_entries:
+        in_bounds = const_key is not None and the_map is not None and 0 <= const_key < the_map.max_entries
+        if func_id == MAP_LOOKUP_ELEM and in_bounds:
             r0.set_ptr(RegType.PTR_TO_MAP_VALUE, map=the_map)  # an array slot that exists: never NULL
             if is_spin_lock_holder(r0):
                 r0.id = env.new_id()  # the lock in it is named by the value's id

@@ -182,6 +182,7 @@ def helper_allowed(func_id: int, prog_type: int, unpriv: bool = False) -> bool:
 
 
 RINGBUF_RELEASE = frozenset({132, 133})
+MAP_LOOKUP_ELEM = 1
 RINGBUF_ACQUIRE = 131
 TAIL_CALL = 12
 FOR_EACH_MAP_ELEM = 164

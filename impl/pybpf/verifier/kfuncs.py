@@ -402,6 +402,17 @@ def _in_rbtree_callback(env: Env) -> bool:
     return spec is not None and spec.op is Op.RBTREE_ADD
 
 
+def kfunc_allowed(env: Env, ins: Insn) -> bool:
+    """Whether fetch_kfunc_meta finds the call's kfunc, and in a set this program type may call."""
+    btf = kernel_btf(env)
+    func = btf.types[ins.imm] if 0 < ins.imm < len(btf.types) else None
+    return func is not None and func.kind == Kind.FUNC and _allowed(env, profile(env.abi).by_name(btf.name_of(func)))
+
+
+def _allowed(env: Env, spec) -> bool:
+    return spec is not None and (spec.prog_types is None or env.prog_type in spec.prog_types)
+
+
 def _lookup(env: Env, ins: Insn) -> KfuncMeta:
     """fetch_kfunc_meta: the FUNC ``imm`` names, and the profile's entry for it."""
     btf = kernel_btf(env)
@@ -412,7 +423,7 @@ def _lookup(env: Env, ins: Insn) -> KfuncMeta:
     name = btf.name_of(func)
     table = profile(env.abi)
     spec = table.by_name(name)
-    if spec is None or (spec.prog_types is not None and env.prog_type not in spec.prog_types):
+    if not _allowed(env, spec):
         raise env.reject("kfunc_not_allowed", name=name)
     return KfuncMeta(name, spec, btf, release_trusted=table.release_implies_trusted)
 
@@ -564,4 +575,4 @@ def check_kfunc_call(env: Env, ins: Insn) -> None:
 
 
 __all__ = ["ArgType", "KfuncMeta", "check_kfunc_call", "check_kfunc_ids", "check_kfuncs_eliminated",
-           "invalidate_non_owning_refs", "kernel_btf", "mark_callback_calls"]
+           "invalidate_non_owning_refs", "kernel_btf", "kfunc_allowed", "mark_callback_calls"]

@@ -197,7 +197,9 @@ def check_stack_read(env: Env, regno: int, reg: RegState, off: int, size: int, d
     off += reg.s.var_off.value - (1 << 64 if reg.s.var_off.value >> 63 else 0)
     spi, _k0 = slot_index(off)
     slot = frame.stack[spi]
-    _note_stack(env, spi, reg.frameno)
+    env.log.scratch_stack(spi)
+    # the history names the slot only where a spilled register is restored: precision follows it there
+    fill = stack_access(reg.frameno, spi)
     stype = slot.slot_type
     if slot.is_spilled_reg():
         spill_size = 1
@@ -215,6 +217,7 @@ def check_stack_read(env: Env, regno: int, reg: RegState, off: int, size: int, d
                 regs[dst] = sp.clone()
                 if _width(sp.s) > size * 8:
                     regs[dst].id = 0
+                env.cur.history[-1] |= fill
                 return
             spill_cnt = zero_cnt = 0
             for i in range(size):
@@ -226,11 +229,15 @@ def check_stack_read(env: Env, regno: int, reg: RegState, off: int, size: int, d
                     zero_cnt += 1
                 elif not readable(t, env.allow_uninit_stack):
                     raise env.reject("stack_uninit_read", off=off, i=i, size=size)
-            if (spill_cnt == size and sp.is_const() and sp.s.var_off.value == 0) or zero_cnt == size:
+            if spill_cnt == size and sp.is_const() and sp.s.var_off.value == 0:
+                regs[dst].set_scalar(_ZERO)
+                env.cur.history[-1] |= fill  # a fill of the spilled zero
+            elif zero_cnt == size:
                 regs[dst].set_scalar(_ZERO)
             else:
                 regs[dst].mark_unknown()
             return
+        env.cur.history[-1] |= fill
         if dst >= 0:
             regs[dst] = sp.clone()
         elif sp.is_pointer() and not env.allow_ptr_leaks:  # an atomic would use it as a number

@@ -135,6 +135,7 @@ class InsnAux:
     live_regs_before: int = 0  # bit i: register i may be read before being written
     ptr_type: int = 0
     calls_callback: bool = False  # a helper call running a callback (bpf_loop, for_each_map_elem)
+    loop_inline: tuple[bool, int] | None = None  # bpf_loop here: (still fit for inlining, callback start)
     alu_state: int = 0  # unprivileged pointer arithmetic seen here (sanitize.py)
     alu_limit: int = 0
     nospec: bool = False  # speculative paths stop here (speculative.py)
