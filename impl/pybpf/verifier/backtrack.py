@@ -31,7 +31,7 @@ from pybpf.verifier.state import MAX_CALL_FRAMES, VerifierState
 STACK_SHIFT = 32  # spi + 1 of a fixed-offset stack access (0: none)
 _FRAME_SHIFT = 40  # the frame of that stack slot
 LINKED_SHIFT = 48  # linked registers/slots: one bit per (frame, reg) and (frame, spi), see linked_bit
-_IDX_MASK = (1 << STACK_SHIFT) - 1
+HISTORY_IDX_MASK = _IDX_MASK = (1 << STACK_SHIFT) - 1  # a history entry's instruction index
 _SPI_MASK = 0xFF
 _FRAME_MASK = 0xF
 _LINKED_FRAME_BITS = 80  # 16 register bits then 64 stack-slot bits per frame

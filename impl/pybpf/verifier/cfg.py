@@ -129,7 +129,7 @@ def check_cfg(insns: Sequence[Insn], specs: Sequence[OpSpec | None], aux: list[I
             continue
         i = insns[pc]
         if spec.kind in (Kind.JCOND, Kind.MAY_GOTO):
-            aux[pc].prune_point = aux[pc].jmp_point = True
+            aux[pc].prune_point = True
             # push_insn marks the target of every BRANCH edge
             to = jump_target(spec, i, pc)
             if 0 <= to < n:

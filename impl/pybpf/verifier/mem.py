@@ -78,11 +78,6 @@ def _const_off(reg: RegState) -> int:
     return v - (1 << 64) if v >> 63 else v
 
 
-def _note_stack(env: Env, spi: int, frameno: int) -> None:
-    env.cur.history[-1] |= stack_access(frameno, spi)
-    env.log.scratch_stack(spi)
-
-
 def check_stack_write(env: Env, regno: int, reg: RegState, off: int, size: int, value: RegState | None,
                       imm: int | None) -> None:
     frame = _frame_of(env, reg)
@@ -108,7 +103,8 @@ def check_stack_write(env: Env, regno: int, reg: RegState, off: int, size: int, 
     if not env.allow_ptr_leaks and slot.is_spilled_reg() and not slot.is_spilled_scalar() and size != BPF_REG_SIZE:
         raise env.reject("corrupt_spilled_ptr")
     speculative.note_stack_write(env, slot, value, size)
-    _note_stack(env, spi, reg.frameno)
+    env.log.scratch_stack(spi)
+    spill = stack_access(reg.frameno, spi)  # the history names the slot only for a register spill
     if env.liveness is not None and size == BPF_REG_SIZE:
         env.liveness.write(reg.frameno, spi)
     aligned = off % BPF_REG_SIZE == 0
@@ -122,14 +118,17 @@ def check_stack_write(env: Env, regno: int, reg: RegState, off: int, size: int, 
         save_register_state(env, slot, value, size)
         if _width(value.s) > size * 8:
             slot.spilled_ptr.id = 0
+        env.cur.history[-1] |= spill
         return
     if value is None and imm is not None and aligned and env.allow_ptr_leaks:
         save_register_state(env, slot, RegState(RegType.SCALAR_VALUE, Scalar.const(imm)), size)
+        env.cur.history[-1] |= spill
         return
     if value is not None and value.is_pointer():
         if size != BPF_REG_SIZE:
             raise env.reject("spill_ptr_partial")
         save_register_state(env, slot, value, size)
+        env.cur.history[-1] |= spill
         return
     stype = SlotType.STACK_MISC
     if slot.is_spilled_reg():

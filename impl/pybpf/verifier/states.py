@@ -10,7 +10,7 @@ register liveness); scalars not marked precise compare equal.
 
 from __future__ import annotations
 
-from pybpf.verifier.backtrack import propagate_precision
+from pybpf.verifier.backtrack import HISTORY_IDX_MASK, propagate_precision
 from pybpf.verifier.env import Env
 from pybpf.verifier.jmp import loop_converged
 from pybpf.verifier.locks import locks_equal
@@ -243,7 +243,8 @@ def is_state_visited(env: Env, insn_idx: int) -> bool:
     """True when the current state is covered by a checkpoint here (the path is safe)."""
     aux = env.aux[insn_idx]
     cur = env.cur
-    add_new = aux.force_checkpoint or (
+    force_new = aux.force_checkpoint or _long_jmp_history(env, cur)
+    add_new = force_new or (
         env.jmps_processed - env.prev_jmps_processed >= 2 and env.insn_processed - env.prev_insn_processed >= 8)
     # the kernel walks one hash bucket (instruction ^ callsite): its states of other instructions count
     # in max_states_per_insn, and only this instruction's states of the bucket are compared
@@ -270,7 +271,7 @@ def is_state_visited(env: Env, insn_idx: int) -> bool:
                 log.write(text("infinite_loop", insn=insn_idx) + "\n")
                 log.write("cur state:" + log.state_line(cur, True) + "\n")
                 raise env.reject("old_state", state=log.state_line(old, True))
-            if not aux.force_checkpoint and env.jmps_processed - env.prev_jmps_processed < 20 and \
+            if not force_new and env.jmps_processed - env.prev_jmps_processed < 20 and \
                     env.insn_processed - env.prev_insn_processed < 100:
                 add_new = False
         else:
@@ -324,6 +325,28 @@ def is_state_visited(env: Env, insn_idx: int) -> bool:
     maybe_enter_scc(env, new)
     aux.explored.insert(0, new)
     env.bucket_sizes[bucket] = env.bucket_sizes.get(bucket, 0) + 1
+    return False
+
+
+JMP_HISTORY_LIMIT = 40
+
+
+def _long_jmp_history(env: Env, cur: VerifierState) -> bool:
+    """More than 40 entries in the kernel's jump history since the last checkpoint force a new one.
+
+    pybpf's history holds every instruction; the kernel's only those at jump points and those that carry
+    flags (a spill or fill, linked scalars), which are the entries with bits above the index.
+    """
+    hist = cur.history
+    if len(hist) <= JMP_HISTORY_LIMIT:
+        return False
+    aux = env.aux
+    n = 0
+    for e in hist:
+        if e > HISTORY_IDX_MASK or aux[e].jmp_point:
+            n += 1
+            if n > JMP_HISTORY_LIMIT:
+                return True
     return False
 
 
