@@ -15,7 +15,16 @@ from pybpf.verifier.backtrack import mark_chain_precision
 from pybpf.verifier.bounds import S64_MAX, S64_MIN
 from pybpf.verifier.env import Env
 from pybpf.verifier.linked import assign_scalar_id_before_mov, link_after_alu
-from pybpf.verifier.regs import BPF_REG_FP, MAX_BPF_REG, PKT_TYPES, RegState, RegType, TypeFlag, reg_type_str
+from pybpf.verifier.regs import (
+    BPF_REG_FP,
+    MAX_BPF_REG,
+    PKT_TYPES,
+    RegState,
+    RegType,
+    TypeFlag,
+    mark_reg_unknown,
+    reg_type_str,
+)
 from pybpf.verifier.scalar import Scalar
 from pybpf.verifier.tnum import U32, U64, Tnum
 
@@ -191,7 +200,7 @@ def check_alu_op(env: Env, ins: Insn, spec: OpSpec) -> None:
             raise env.reject("ptr_arith", reg=ins.dst)
         check_reg_write(env, ins.dst)
         if d.is_pointer():
-            d.mark_unknown()
+            mark_reg_unknown(env, d)
             return
         if kind is Kind.NEG:
             d.set_scalar(d.s.neg(spec.is64))
@@ -204,17 +213,19 @@ def check_alu_op(env: Env, ins: Insn, spec: OpSpec) -> None:
         if x:
             src = check_reg_read(env, ins.src)
         check_reg_write(env, ins.dst)
-        if not x:
+        if not x:  # an unknown first, then known: the precise mark is an unknown's
+            mark_reg_unknown(env, regs[ins.dst])
             regs[ins.dst].set_scalar(Scalar.const(ins.imm if spec.is64 else ins.imm & U32))
             return
         if kind is Kind.MOVSX:
             if src.is_pointer():
-                regs[ins.dst].mark_unknown()
+                mark_reg_unknown(env, regs[ins.dst])
             else:  # a value the sign extension leaves alone stays linked to its source
                 linked = src.s.umax < 1 << (spec.ext_bits - 1)
                 if linked:
                     assign_scalar_id_before_mov(env, src)
                 regs[ins.dst].set_scalar(src.s.movsx(spec.ext_bits, spec.is64), id=src.id if linked else 0)
+                regs[ins.dst].precise = src.precise  # a copy of the source (copy_register_state)
             return
         if spec.is64:
             assign_scalar_id_before_mov(env, src)
@@ -223,13 +234,14 @@ def check_alu_op(env: Env, ins: Insn, spec: OpSpec) -> None:
         if src.is_pointer():
             if not env.allow_ptr_leaks:
                 raise env.reject("partial_copy", reg=ins.src)
-            regs[ins.dst].mark_unknown()
+            mark_reg_unknown(env, regs[ins.dst])
             regs[ins.dst].set_scalar(Scalar.range(umax=U32, var_off=Tnum(0, U32)))
             return
         linked = src.s.umax <= U32  # w = w of a value below 2^32 stays linked to its source
         if linked:
             assign_scalar_id_before_mov(env, src)
         regs[ins.dst].set_scalar(src.s.zext32(), id=src.id if linked else 0)
+        regs[ins.dst].precise = src.precise  # a copy of the source (copy_register_state)
         return
     # binary ALU
     if x:
@@ -245,7 +257,7 @@ def check_alu_op(env: Env, ins: Insn, spec: OpSpec) -> None:
         if src.is_pointer():
             if dst.is_pointer():
                 if op == AluOp.SUB and env.allow_ptr_leaks:
-                    dst.mark_unknown()
+                    mark_reg_unknown(env, dst)
                     return
                 raise env.reject("ptr_ptr", reg=ins.dst, op=ALU_STRING[op])
             mark_chain_precision(env, ins.dst)

@@ -17,7 +17,7 @@ from enum import Enum
 from pybpf.btf.graph import Btf
 from pybpf.btf.uapi import Kind
 from pybpf.verifier.env import Env
-from pybpf.verifier.regs import BASE_TYPE, RegState, RegType, TypeFlag, reg_type_str
+from pybpf.verifier.regs import BASE_TYPE, RegState, RegType, TypeFlag, mark_reg_unknown, reg_type_str
 
 READ = "read"
 
@@ -110,7 +110,7 @@ def check_ptr_to_btf_access(env: Env, regno: int, reg: RegState, off: int, size:
         return
     dst = env.regs()[value_regno]
     if landing.walk is not Walk.PTR:
-        dst.mark_unknown()
+        mark_reg_unknown(env, dst)
         return
     flags = walked_flags(reg, landing)
     dst.set_btf_ptr(RegType.PTR_TO_BTF_ID | flags, btf, landing.type_id,

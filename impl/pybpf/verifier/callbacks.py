@@ -24,7 +24,7 @@ from pybpf.verifier.env import Env
 from pybpf.verifier.helper_protos import FOR_EACH_MAP_ELEM, LOOP, TIMER_SET_CALLBACK
 from pybpf.verifier.jmp import find_prev_entry, widen_imprecise_scalars
 from pybpf.verifier.log import LOG_LEVEL2
-from pybpf.verifier.regs import MapDesc, RegState, RegType, reg_type_str
+from pybpf.verifier.regs import MapDesc, RegState, RegType, mark_reg_unknown, reg_type_str
 from pybpf.verifier.scalar import Scalar
 from pybpf.verifier.state import MAX_CALL_FRAMES, FuncState, VerifierState
 
@@ -43,13 +43,13 @@ def ld_imm64_func(env: Env, dst: int, pc: int) -> None:
     env.regs()[dst].set_ptr(RegType.PTR_TO_FUNC, mem_size=target)
 
 
-def _set_loop_args(caller: FuncState, callee: FuncState, the_map: MapDesc | None) -> None:
+def _set_loop_args(env: Env, caller: FuncState, callee: FuncState, the_map: MapDesc | None) -> None:
     """callback(u32 index, void *ctx): the index is unknown, the context is bpf_loop's third argument."""
-    callee.regs[1].mark_unknown()
+    mark_reg_unknown(env, callee.regs[1])
     callee.regs[2] = caller.regs[3].clone()
 
 
-def _set_map_elem_args(caller: FuncState, callee: FuncState, the_map: MapDesc | None) -> None:
+def _set_map_elem_args(env: Env, caller: FuncState, callee: FuncState, the_map: MapDesc | None) -> None:
     """callback(map, key, value, ctx): pointers to one element of the map, and the helper's third argument."""
     callee.regs[1] = caller.regs[1].clone()
     callee.regs[2].set_ptr(RegType.PTR_TO_MAP_KEY, map=the_map)
@@ -57,7 +57,7 @@ def _set_map_elem_args(caller: FuncState, callee: FuncState, the_map: MapDesc | 
     callee.regs[4] = caller.regs[3].clone()
 
 
-def _set_timer_args(caller: FuncState, callee: FuncState, the_map: MapDesc | None) -> None:
+def _set_timer_args(env: Env, caller: FuncState, callee: FuncState, the_map: MapDesc | None) -> None:
     """callback(map, key, value): the map the timer is in, and pointers to the element holding it."""
     callee.regs[1].set_ptr(RegType.CONST_PTR_TO_MAP, map=the_map)
     callee.regs[2].set_ptr(RegType.PTR_TO_MAP_KEY, map=the_map)
@@ -70,8 +70,8 @@ def push_async_cb(env: Env, start: int, the_map: MapDesc | None) -> None:
 
     st = VerifierState()
     callee = FuncState(frameno=0, callsite=-1, subprogno=start)
-    callee.init_regs()
-    _set_timer_args(env.cur.cur, callee, the_map)
+    callee.init_regs(env.unpriv)
+    _set_timer_args(env, env.cur.cur, callee, the_map)
     callee.in_async_callback_fn = True
     st.frames.append(callee)
     st.branches = 1
@@ -137,8 +137,8 @@ def push_callback_call(env: Env, func_id: int, start: int, the_map: MapDesc | No
         raise env.reject("call_stack_too_deep", n=st.curframe + 2)
     caller = st.cur
     callee = FuncState(frameno=st.curframe + 1, callsite=env.insn_idx, subprogno=start)
-    callee.init_regs()
-    set_args(caller, callee, the_map)
+    callee.init_regs(env.unpriv)
+    set_args(env, caller, callee, the_map)
     callee.in_callback_fn = True
     st.frames.append(callee)
     caller.callback_depth += 1
@@ -197,6 +197,6 @@ def check_map_key_access(env: Env, regno: int, reg: RegState, off: int, size: in
             line = f"invalid access to map key, key_size={ks} off={bound} size={size}"
             raise env.reject(key, line, reg=regno)
     dst = env.regs()[value_regno]
-    dst.mark_unknown()
+    mark_reg_unknown(env, dst)
     if size < 8:
         dst.s = Scalar.unknown().coerce(size)

@@ -39,7 +39,7 @@ from pybpf.verifier.mem import (
     stack_bounds,
 )
 from pybpf.verifier.messages import rejection, text
-from pybpf.verifier.regs import MapDesc, RegState, RegType, TypeFlag, reg_type_str
+from pybpf.verifier.regs import MapDesc, RegState, RegType, TypeFlag, mark_reg_not_init, mark_reg_unknown, reg_type_str
 from pybpf.verifier.scalar import Scalar
 from pybpf.verifier.stack import SlotType, slot_index
 from pybpf.verifier.state import MAX_CALL_FRAMES, FuncState, Reference
@@ -324,13 +324,13 @@ def check_helper_call(env: Env, ins: Insn) -> None:
         for f in env.cur.frames:
             for r in f.regs:
                 if r.ref_obj_id == release_ref:
-                    r.mark_unknown()
+                    mark_reg_unknown(env, r)
     for r in CALLER_SAVED:
-        regs[r].mark_not_init()
+        mark_reg_not_init(env, regs[r])
         env.log.scratch_reg(r)
     r0 = regs[0]
     if proto.ret is Ret.INTEGER:
-        r0.mark_unknown()
+        mark_reg_unknown(env, r0)
         if func_id == 8:  # get_smp_processor_id
             r0.s = Scalar.range(smin=0, smax=env.nr_cpu_ids - 1, umax=env.nr_cpu_ids - 1,
                                 s32_min=0, s32_max=env.nr_cpu_ids - 1, u32_max=env.nr_cpu_ids - 1)
@@ -388,12 +388,12 @@ def check_func_call(env: Env, ins: Insn) -> int:
         return check_global_call(env, fn, _check_mem_arg)
     caller = st.cur
     callee = FuncState(frameno=st.curframe + 1, callsite=env.insn_idx, subprogno=target)
-    callee.init_regs()
+    callee.init_regs(env.unpriv)
     for r in range(1, 6):
         callee.regs[r] = caller.regs[r].clone()
     st.frames.append(callee)
     for r in CALLER_SAVED:
-        caller.regs[r].mark_not_init()
+        mark_reg_not_init(env, caller.regs[r])
     log = env.log
     if log.level:
         log.write("caller:\n")

@@ -30,7 +30,7 @@ from pybpf.verifier.locks import check_resource_locked
 from pybpf.verifier.log import LOG_LEVEL2
 from pybpf.verifier.mem import READ, WRITE, check_mem_access
 from pybpf.verifier.messages import template, text
-from pybpf.verifier.regs import RegType, reg_type_str
+from pybpf.verifier.regs import RegType, mark_reg_not_init, mark_reg_unknown, reg_type_str
 from pybpf.verifier.scalar import Scalar
 from pybpf.verifier.state import FuncState, VerifierState
 from pybpf.verifier.states import is_state_visited, update_branch_counts
@@ -171,9 +171,9 @@ def _check_insn(env: Env) -> int | None:
         if kind is Kind.LD_IND:
             check_reg_read(env, ins.src)
         for r in range(6):
-            env.regs()[r].mark_not_init()
+            mark_reg_not_init(env, env.regs()[r])
         env.log.scratch_reg(0)
-        env.regs()[0].set_scalar(Scalar.unknown())  # check_ld_abs: unknown, not bounded by the load's size
+        mark_reg_unknown(env, env.regs()[0])  # check_ld_abs: unknown, not bounded by the load's size
         return pc + 1
     env.jmps_processed += 1
     if kind is Kind.MAY_GOTO:
@@ -254,7 +254,7 @@ def _explore(env: Env, st: VerifierState | None) -> None:
     if st is None:
         st = VerifierState()
         f = FuncState()
-        f.init_regs()
+        f.init_regs(env.unpriv)
         f.regs[1].set_ptr(RegType.PTR_TO_CTX)
         st.frames.append(f)
     env.cur = st

@@ -22,7 +22,7 @@ from pybpf.obj.model import FuncInfo
 from pybpf.verifier.env import Env
 from pybpf.verifier.mem import READ, WRITE
 from pybpf.verifier.messages import Rejection
-from pybpf.verifier.regs import RegState, RegType, TypeFlag, reg_type_str
+from pybpf.verifier.regs import RegState, RegType, TypeFlag, mark_reg_not_init, mark_reg_unknown, reg_type_str
 from pybpf.verifier.state import FuncState, VerifierState
 
 MAX_BPF_FUNC_REG_ARGS = 5
@@ -181,8 +181,8 @@ def check_global_call(env: Env, fn: GlobalFunc, check_mem_arg) -> int:
     env.called_globals.add(fn.start)
     regs = env.regs()
     for r in CALLER_SAVED:
-        regs[r].mark_not_init()
-    regs[0].mark_unknown()
+        mark_reg_not_init(env, regs[r])
+    mark_reg_unknown(env, regs[0])
     env.log.clean()  # the argument checks touched the caller's stack; Linux shows only R0 after the call
     env.log.scratch_reg(0)
     return env.insn_idx + 1
@@ -246,13 +246,13 @@ def global_entry_state(env: Env, fn: GlobalFunc) -> VerifierState:
     """The state a global function is verified from: R1-R5 typed by its prototype."""
     st = VerifierState()
     f = FuncState(subprogno=fn.start)
-    f.init_regs()
+    f.init_regs(env.unpriv)
     for i, arg in enumerate(fn.args or ()):
         reg = f.regs[i + 1]
         if arg.kind is ArgKind.CTX:
             reg.set_ptr(RegType.PTR_TO_CTX)
         elif arg.kind is ArgKind.SCALAR:
-            reg.mark_unknown()
+            mark_reg_unknown(env, reg)
         else:
             nullable = TypeFlag.PTR_MAYBE_NULL if arg.nullable else 0
             reg.set_ptr(RegType.PTR_TO_MEM | nullable, mem_size=arg.mem_size, id=env.new_id() if nullable else 0)

@@ -19,7 +19,7 @@ from pybpf.btf.record import BtfField, FieldType
 from pybpf.errors import InternalError
 from pybpf.verifier.env import Env
 from pybpf.verifier.messages import template, text
-from pybpf.verifier.regs import RegState, RegType, TypeFlag
+from pybpf.verifier.regs import RegState, RegType, TypeFlag, mark_reg_not_init, mark_reg_unknown
 from pybpf.verifier.state import MAX_CALL_FRAMES, FuncState, Reference, VerifierState
 
 ALLOC_OBJ = RegType.PTR_TO_BTF_ID | TypeFlag.MEM_ALLOC
@@ -45,9 +45,9 @@ def acquire_reference(env: Env) -> int:
 def mark_reg_invalid(env: Env, reg: RegState) -> None:
     """What a released pointer becomes: unreadable for an unprivileged program, an unknown scalar for root."""
     if env.allow_ptr_leaks:
-        reg.mark_unknown()
+        mark_reg_unknown(env, reg)
     else:
-        reg.mark_not_init()
+        mark_reg_not_init(env, reg)
 
 
 def release_reference(env: Env, ref_obj_id: int) -> bool:
@@ -175,7 +175,7 @@ def push_less_callback(env: Env, start: int, root: BtfField) -> None:
     if st.curframe + 1 >= MAX_CALL_FRAMES:
         raise env.reject("call_stack_too_deep", n=st.curframe + 2)
     callee = FuncState(frameno=st.curframe + 1, callsite=env.insn_idx, subprogno=start)
-    callee.init_regs()
+    callee.init_regs(env.unpriv)
     for regno in (1, 2):
         node = callee.regs[regno]
         node.set_btf_ptr(ALLOC_OBJ, env.btf, contains.value_type, off=contains.node_offset)

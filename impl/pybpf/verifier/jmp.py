@@ -19,7 +19,7 @@ from pybpf.verifier.btf_ptr import is_trusted_reg
 from pybpf.verifier.env import Env
 from pybpf.verifier.linked import link_candidates, sync_linked_regs
 from pybpf.verifier.locks import is_spin_lock_holder
-from pybpf.verifier.regs import RegState, RegType, TypeFlag
+from pybpf.verifier.regs import RegState, RegType, TypeFlag, mark_reg_not_init
 from pybpf.verifier.scalar import Scalar
 from pybpf.verifier.state import VerifierState
 
@@ -214,7 +214,7 @@ def _maybe_widen(old: RegState, cur: RegState, ids: dict[int, int]) -> None:
         return
     if old.precise or cur.precise or _same_scalar(old, cur, ids):
         return
-    cur.mark_unknown()
+    cur.mark_unknown()  # __mark_reg_unknown_imprecise: never precise, whoever loads
 
 
 def widen_imprecise_scalars(old: VerifierState, cur: VerifierState) -> None:
@@ -278,5 +278,5 @@ def _live_view(env: Env, st: VerifierState, insn_idx: int) -> VerifierState:
         live = env.aux[at].live_regs_before
         for r in range(10):
             if not live >> r & 1:
-                f.regs[r].mark_not_init()
+                mark_reg_not_init(env, f.regs[r])
     return view

@@ -61,7 +61,15 @@ from pybpf.verifier.kfunc_args import (
     is_size_arg,
 )
 from pybpf.verifier.messages import Rejection, rejection
-from pybpf.verifier.regs import RegState, RegType, TypeFlag, reg_type_str, struct_meta
+from pybpf.verifier.regs import (
+    RegState,
+    RegType,
+    TypeFlag,
+    mark_reg_not_init,
+    mark_reg_unknown,
+    reg_type_str,
+    struct_meta,
+)
 
 CALLER_SAVED = (0, 1, 2, 3, 4, 5)
 BPF_GLOBAL_PERCPU_MA_MAX_SIZE = 512
@@ -563,12 +571,12 @@ def check_kfunc_call(env: Env, ins: Insn) -> None:
             convert_owning_non_owning(env, node_ref)
             release_reference(env, node_ref)
     for r in CALLER_SAVED:
-        regs[r].mark_not_init()
+        mark_reg_not_init(env, regs[r])
         env.log.scratch_reg(r)
     ret = meta.btf.resolve(proto.type)
     kind = meta.btf.types[ret].kind
     if kind in (Kind.INT, Kind.ENUM, Kind.ENUM64):
-        regs[0].mark_unknown()
+        mark_reg_unknown(env, regs[0])
     elif kind == Kind.PTR:
         meta.ret_btf_id = meta.btf.resolve(meta.btf.types[ret].type)
         _returned_pointer(env, meta, regs[0])

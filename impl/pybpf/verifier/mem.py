@@ -20,7 +20,16 @@ from pybpf.verifier.kptrs import check_map_kptr_access
 from pybpf.verifier.linked import assign_scalar_id_before_mov
 from pybpf.verifier.liveness import note_slots_written
 from pybpf.verifier.progtypes import field_at
-from pybpf.verifier.regs import BPF_REG_SIZE, PKT_TYPES, RegState, RegType, TypeFlag, reg_type_str
+from pybpf.verifier.regs import (
+    BPF_REG_SIZE,
+    PKT_TYPES,
+    RegState,
+    RegType,
+    TypeFlag,
+    mark_reg_const_zero,
+    mark_reg_unknown,
+    reg_type_str,
+)
 from pybpf.verifier.scalar import Scalar
 from pybpf.verifier.stack import MAX_BPF_STACK, SlotType, destroy_dynptr, readable, slot_index
 from pybpf.verifier.state import FuncState
@@ -30,7 +39,6 @@ from pybpf.verifier.tracing import check_btf_ctx_access
 BPF_MAX_VAR_OFF = 1 << 29
 MAX_PACKET_OFF = 0xFFFF
 READ, WRITE = "read", "write"
-_ZERO = Scalar.const(0)
 
 
 def _tnum_text(reg: RegState) -> str:
@@ -191,7 +199,7 @@ def check_stack_read(env: Env, regno: int, reg: RegState, off: int, size: int, d
             if not readable(t, env.allow_uninit_stack):
                 raise env.reject("stack_uninit_read", off=lo, i=a - lo, size=size)
         if dst >= 0:
-            regs[dst].set_scalar(_ZERO) if zeros else regs[dst].mark_unknown()
+            mark_reg_const_zero(env, regs[dst]) if zeros else mark_reg_unknown(env, regs[dst])
         return
     off += reg.s.var_off.value - (1 << 64 if reg.s.var_off.value >> 63 else 0)
     spi, _k0 = slot_index(off)
@@ -229,12 +237,12 @@ def check_stack_read(env: Env, regno: int, reg: RegState, off: int, size: int, d
                 elif not readable(t, env.allow_uninit_stack):
                     raise env.reject("stack_uninit_read", off=off, i=i, size=size)
             if spill_cnt == size and sp.is_const() and sp.s.var_off.value == 0:
-                regs[dst].set_scalar(_ZERO)
+                mark_reg_const_zero(env, regs[dst])
                 env.cur.history[-1] |= fill  # a fill of the spilled zero
             elif zero_cnt == size:
-                regs[dst].set_scalar(_ZERO)
+                mark_reg_const_zero(env, regs[dst])
             else:
-                regs[dst].mark_unknown()
+                mark_reg_unknown(env, regs[dst])
             return
         env.cur.history[-1] |= fill
         if dst >= 0:
@@ -252,9 +260,9 @@ def check_stack_read(env: Env, regno: int, reg: RegState, off: int, size: int, d
             raise env.reject("stack_uninit_read", off=off, i=i, size=size)
     if dst >= 0:
         if zeros == size:
-            regs[dst].set_scalar(_ZERO)
+            mark_reg_const_zero(env, regs[dst])
         else:
-            regs[dst].mark_unknown()
+            mark_reg_unknown(env, regs[dst])
 
 
 def check_ctx_reg(env: Env, regno: int, reg: RegState, off: int, size: int) -> None:
@@ -333,7 +341,7 @@ def check_mem_access(env: Env, regno: int, off: int, size: int, access: str, val
         if access == READ:
             dst = regs[value_regno]
             if ptr == RegType.SCALAR_VALUE:
-                dst.mark_unknown()
+                mark_reg_unknown(env, dst)
                 _coerce(env, value_regno, size, sign_ext)
             elif ptr == RegType.PTR_TO_SOCK_COMMON:
                 dst.set_ptr(RegType.PTR_TO_SOCK_COMMON | TypeFlag.PTR_MAYBE_NULL, id=env.new_id())
@@ -353,12 +361,9 @@ def check_mem_access(env: Env, regno: int, off: int, size: int, access: str, val
         if access == READ:
             known = _frozen_value(reg, reg.off + off, size, sign_ext)
             if known is None:
-                regs[value_regno].mark_unknown()
+                mark_reg_unknown(env, regs[value_regno])
             else:  # __mark_reg_known: the precise mark stays what it was
-                dst = regs[value_regno]
-                precise = dst.precise
-                dst.set_scalar(Scalar.const(known))
-                dst.precise = precise
+                regs[value_regno].set_scalar(Scalar.const(known))
             _coerce(env, value_regno, size, sign_ext)
         return
     if t == RegType.PTR_TO_MAP_KEY:  # a for_each_map_elem callback's key (V1's hook)
@@ -371,7 +376,7 @@ def check_mem_access(env: Env, regno: int, off: int, size: int, access: str, val
             raise env.reject("cannot_write_pkt")
         check_packet_access(env, regno, reg, off, size)
         if access == READ:
-            regs[value_regno].mark_unknown()
+            mark_reg_unknown(env, regs[value_regno])
             _coerce(env, value_regno, size, sign_ext)
         return
     if base == RegType.PTR_TO_MEM and not (t & TypeFlag.PTR_MAYBE_NULL):
@@ -379,7 +384,7 @@ def check_mem_access(env: Env, regno: int, off: int, size: int, access: str, val
             raise env.reject("cannot_write_rdonly", reg=regno, type=reg_type_str(t))
         mem_access(env, regno, reg, reg.off + off, size, reg.mem_size)
         if access == READ:
-            regs[value_regno].mark_unknown()
+            mark_reg_unknown(env, regs[value_regno])
             _coerce(env, value_regno, size, sign_ext)
         return
     if base == RegType.PTR_TO_BTF_ID and not (t & TypeFlag.PTR_MAYBE_NULL):
@@ -389,7 +394,7 @@ def check_mem_access(env: Env, regno: int, off: int, size: int, access: str, val
         return
     if t == RegType.CONST_PTR_TO_MAP and access == READ and off >= 0:
         # root may read the kernel's struct bpf_map through its BTF description
-        regs[value_regno].mark_unknown()
+        mark_reg_unknown(env, regs[value_regno])
         _coerce(env, value_regno, size, sign_ext)
         return
     raise env.reject("invalid_mem_access", reg=regno, type=reg_type_str(t))

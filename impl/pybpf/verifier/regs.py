@@ -11,11 +11,15 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from enum import IntEnum, IntFlag
+from typing import TYPE_CHECKING
 
 from pybpf.btf.graph import Btf
 from pybpf.btf.record import META_FIELDS, BtfRecord, BtfRecordError, btf_record
 from pybpf.verifier.scalar import Scalar
 from pybpf.verifier.scalar_fmt import format_scalar
+
+if TYPE_CHECKING:
+    from pybpf.verifier.env import Env
 
 MAX_BPF_REG = 11
 BPF_REG_FP = 10
@@ -192,14 +196,18 @@ class RegState:
 
     # -------------------------------------------------------------- the kernel's mark_reg_* helpers
 
-    def mark_not_init(self) -> None:
-        self.set_scalar(_UNKNOWN)
+    # ``precise`` below is the kernel's !bpf_capable: prefer the env-aware mark_reg_* functions further down
+
+    def mark_not_init(self, precise: bool = False) -> None:
+        self.mark_unknown(precise)
         self.type = RegType.NOT_INIT
 
-    def mark_unknown(self) -> None:
+    def mark_unknown(self, precise: bool = False) -> None:
         self.set_scalar(_UNKNOWN)
+        self.precise = precise
 
     def set_scalar(self, s: Scalar, id: int = 0) -> None:
+        """The register holds scalar ``s`` (__mark_reg_known, an ALU result): the precise mark stays as it was."""
         self.type = RegType.SCALAR_VALUE
         self.s = s
         self.off = 0
@@ -209,7 +217,6 @@ class RegState:
         self.map_uid = -1
         self.range = 0
         self.frameno = 0
-        self.precise = False
         self.mem_size = 0
         self.btf = None
         self.btf_id = 0
@@ -244,6 +251,23 @@ class RegState:
 
     def __repr__(self) -> str:
         return f"RegState({format_reg(self, 0)})"
+
+
+def mark_reg_unknown(env: Env, reg: RegState) -> None:
+    """__mark_reg_unknown.  Without CAP_BPF the kernel tracks no precision: every new unknown scalar is
+    precise from the start (and the log prints it ``P``); mark_chain_precision then does nothing."""
+    reg.mark_unknown(env.unpriv)
+
+
+def mark_reg_not_init(env: Env, reg: RegState) -> None:
+    """__mark_reg_not_init: an unknown scalar made NOT_INIT, so precise as mark_reg_unknown says."""
+    reg.mark_not_init(env.unpriv)
+
+
+def mark_reg_const_zero(env: Env, reg: RegState) -> None:
+    """__mark_reg_const_zero (a read of zeroed stack): unlike __mark_reg_known it sets the precise mark."""
+    reg.set_scalar(_ZERO)
+    reg.precise = env.unpriv
 
 
 def _snum(v: int) -> str:

@@ -27,7 +27,7 @@ from pybpf.isa.insn import Insn
 from pybpf.isa.opcodes import Src
 from pybpf.verifier.env import Env
 from pybpf.verifier.messages import Rejection
-from pybpf.verifier.regs import BPF_REG_SIZE, RegState
+from pybpf.verifier.regs import BPF_REG_SIZE, RegState, mark_reg_unknown
 from pybpf.verifier.stack import SlotType, StackSlot
 from pybpf.verifier.state import VerifierState
 
@@ -50,9 +50,9 @@ def branch(env: Env, ins: Insn | None = None) -> VerifierState:
     st.speculative = True
     if ins is not None:
         regs = st.cur.regs
-        regs[ins.dst].mark_unknown()
+        mark_reg_unknown(env, regs[ins.dst])
         if ins.code & Src.X:
-            regs[ins.src].mark_unknown()
+            mark_reg_unknown(env, regs[ins.src])
     return st
 
 

@@ -49,9 +49,10 @@ class FuncState:
         while len(self.stack) < n:
             self.stack.append(StackSlot())
 
-    def init_regs(self) -> None:
+    def init_regs(self, precise: bool = False) -> None:
+        """init_reg_state; ``precise``: the loader lacks CAP_BPF (see regs.mark_reg_not_init)."""
         for r in self.regs:
-            r.mark_not_init()
+            r.mark_not_init(precise)
         self.regs[BPF_REG_FP].set_ptr(RegType.PTR_TO_STACK, frameno=self.frameno)
 
 

@@ -15,7 +15,7 @@ from pybpf.verifier.env import Env
 from pybpf.verifier.jmp import loop_converged
 from pybpf.verifier.locks import locks_equal
 from pybpf.verifier.messages import text
-from pybpf.verifier.regs import BPF_ADD_CONST, BPF_REG_SIZE, RegState, RegType
+from pybpf.verifier.regs import BPF_ADD_CONST, BPF_REG_SIZE, RegState, RegType, mark_reg_not_init
 from pybpf.verifier.scalar import Scalar
 from pybpf.verifier.scc import add_scc_backedge, hold, incomplete_read_marks, maybe_enter_scc, maybe_exit_scc
 from pybpf.verifier.stack import SlotType, StackSlot
@@ -193,7 +193,7 @@ def clean_state(env: Env, st: VerifierState, insn_idx: int) -> None:
     f = st.cur
     for i in range(10):
         if not live >> i & 1:
-            f.regs[i].mark_not_init()
+            mark_reg_not_init(env, f.regs[i])
     if len(env.subprog_starts) > 1 or len(st.frames) > 1:
         return
     slots = stack_live_before(env, insn_idx)
@@ -317,11 +317,12 @@ def is_state_visited(env: Env, insn_idx: int) -> bool:
     new.history = cur.history
     cur.parent = new
     cur.history = []
-    for f in cur.frames:
-        for r in f.regs:
-            r.precise = False
-        for slot in f.stack:
-            slot.spilled_ptr.precise = False
+    if not env.unpriv:  # without CAP_BPF every scalar stays precise: there is no precision to track
+        for f in cur.frames:
+            for r in f.regs:
+                r.precise = False
+            for slot in f.stack:
+                slot.spilled_ptr.precise = False
     maybe_enter_scc(env, new)
     aux.explored.insert(0, new)
     env.bucket_sizes[bucket] = env.bucket_sizes.get(bucket, 0) + 1

@@ -21,7 +21,7 @@ from pybpf.btf.uapi import Kind
 from pybpf.verifier.env import Env
 from pybpf.verifier.messages import rejection, text
 from pybpf.verifier.progtypes import MAX_BPF_FUNC_ARGS, ProgTypeInfo
-from pybpf.verifier.regs import RegType, TypeFlag
+from pybpf.verifier.regs import RegType, TypeFlag, mark_reg_unknown
 
 RAW_TP_PREFIX = "btf_trace_"
 CTX_SIZE = 8 * MAX_BPF_FUNC_ARGS  # tracing_prog_is_valid_access's bound, before any BTF is looked at
@@ -186,7 +186,7 @@ def check_btf_ctx_access(env: Env, off: int, size: int, access: str, value_regno
         raise env.reject("ctx_access", got, off=off, size=size)
     dst = env.regs()[value_regno]
     if not got.pointee:
-        dst.mark_unknown()
+        mark_reg_unknown(env, dst)
         return
     env.log.write(arg_line(target, got) + "\n")
     flags = TypeFlag.PTR_TRUSTED if got.trusted else 0
