@@ -56,8 +56,9 @@ def dynptr_str(first: RegState) -> str:
     ids = [f"id={first.id}"] if first.id else []
     if first.ref_obj_id:
         ids.append(f"ref_id={first.ref_obj_id}")
-    if first.id:
-        ids.append(f"dynptr_id={first.id}")  # a slot's dynptr_id is its id
+    # the kernel prints the slot's dynptr_id, which shares its bytes with the dynptr's first_slot flag: the
+    # slot shown is the first one, so it reads 1 whatever the id (a clone, a re-initialised dynptr)
+    ids.append("dynptr_id=1")
     return f"dynptr_{DynptrType(first.mem_size).name.lower()}({','.join(ids)})"
 
 
