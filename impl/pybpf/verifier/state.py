@@ -69,8 +69,11 @@ class VerifierState:
     __slots__ = (
         "active_lock",
         "branches",
+        "bucket",
         "cleaned",
         "frames",
+        "hist_seen",
+        "hist_visible",
         "history",
         "hit_cnt",
         "in_free_list",
@@ -91,6 +94,9 @@ class VerifierState:
         self.may_goto_depth = 0
         self.parent: VerifierState | None = None  # the checkpoint this path passed last
         self.history: list[int] = []  # instructions since ``parent`` (backtrack.py); dropped once fully explored
+        # how many history entries the kernel's jump history would hold, counted up to entry hist_seen (states.py)
+        self.hist_seen = self.hist_visible = 0
+        self.bucket = -1  # a checkpoint's explored_state() hash bucket (states.py)
         self.hit_cnt = 0
         self.miss_cnt = 0
         self.cleaned = False
@@ -115,6 +121,8 @@ class VerifierState:
         v.may_goto_depth = self.may_goto_depth
         v.parent = self.parent
         v.history = self.history[:]
+        v.hist_seen, v.hist_visible = self.hist_seen, self.hist_visible
+        v.bucket = -1
         v.hit_cnt = v.miss_cnt = 0
         v.cleaned = v.in_free_list = False
         v.speculative = self.speculative

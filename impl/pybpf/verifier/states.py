@@ -253,7 +253,7 @@ def is_state_visited(env: Env, insn_idx: int) -> bool:
     keep: list[VerifierState] = []
     explored = aux.explored  # newest first, as the kernel adds to the head of the bucket
     for k, old in enumerate(explored):
-        if _bucket(env, insn_idx, old) != bucket:
+        if old.bucket != bucket:
             keep.append(old)
             continue
         if old.branches:
@@ -315,8 +315,10 @@ def is_state_visited(env: Env, insn_idx: int) -> bool:
     new.branches = 1
     new.parent = cur.parent
     new.history = cur.history
+    new.bucket = bucket
     cur.parent = new
     cur.history = []
+    cur.hist_seen = cur.hist_visible = 0
     if not env.unpriv:  # without CAP_BPF every scalar stays precise: there is no precision to track
         for f in cur.frames:
             for r in f.regs:
@@ -341,14 +343,14 @@ def _long_jmp_history(env: Env, cur: VerifierState) -> bool:
     hist = cur.history
     if len(hist) <= JMP_HISTORY_LIMIT:
         return False
+    # entries before the last one checked are final: count only the new ones
     aux = env.aux
-    n = 0
-    for e in hist:
+    n = cur.hist_visible
+    for e in hist[cur.hist_seen:]:
         if e > HISTORY_IDX_MASK or aux[e].jmp_point:
             n += 1
-            if n > JMP_HISTORY_LIMIT:
-                return True
-    return False
+    cur.hist_seen, cur.hist_visible = len(hist), n
+    return n > JMP_HISTORY_LIMIT
 
 
 def _bucket(env: Env, insn_idx: int, st: VerifierState) -> int:
