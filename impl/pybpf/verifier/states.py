@@ -187,13 +187,31 @@ def stack_live_before(env: Env, insn_idx: int) -> int:
     return live[insn_idx]
 
 
+def _clean_live_states(env: Env, cur: VerifierState, explored: list[VerifierState], bucket: int,
+                       insn_idx: int) -> None:
+    """clean_live_states: every finished checkpoint here, of the same call chain, forgets what is dead, unless
+    it sits in a loop whose back-edges may still make more of it live."""
+    for old in explored:
+        if old.branches or old.cleaned or old.bucket != bucket or len(old.frames) != len(cur.frames):
+            continue
+        if any(a.callsite != b.callsite for a, b in zip(old.frames, cur.frames, strict=True)):
+            continue
+        if incomplete_read_marks(env, old):
+            continue
+        clean_state(env, old, insn_idx)
+        old.cleaned = True
+
+
 def clean_state(env: Env, st: VerifierState, insn_idx: int) -> None:
-    """Forget registers of the innermost frame that are dead at ``insn_idx``, and dead stack slots of frame 0."""
-    live = env.aux[insn_idx].live_regs_before
+    """Forget the registers of each frame that are dead where the frame stands (its call, or ``insn_idx``),
+    and the dead stack slots of a one-frame program."""
+    last = len(st.frames) - 1
+    for fr, fs in enumerate(st.frames):
+        live = env.aux[insn_idx if fr == last else st.frames[fr + 1].callsite].live_regs_before
+        for i in range(10):
+            if not live >> i & 1:
+                mark_reg_not_init(env, fs.regs[i])
     f = st.cur
-    for i in range(10):
-        if not live >> i & 1:
-            mark_reg_not_init(env, f.regs[i])
     if len(env.subprog_starts) > 1 or len(st.frames) > 1:
         return
     slots = stack_live_before(env, insn_idx)
@@ -252,6 +270,7 @@ def is_state_visited(env: Env, insn_idx: int) -> bool:
     n = env.bucket_sizes.get(bucket, 0)
     keep: list[VerifierState] = []
     explored = aux.explored  # newest first, as the kernel adds to the head of the bucket
+    _clean_live_states(env, cur, explored, bucket, insn_idx)
     for k, old in enumerate(explored):
         if old.bucket != bucket:
             keep.append(old)
@@ -275,9 +294,6 @@ def is_state_visited(env: Env, insn_idx: int) -> bool:
                     env.insn_processed - env.prev_insn_processed < 100:
                 add_new = False
         else:
-            if not old.cleaned:
-                clean_state(env, old, insn_idx)
-                old.cleaned = True
             loop = incomplete_read_marks(env, old)
             if states_equal(env, old, cur, RANGE_WITHIN if loop else NOT_EXACT):
                 old.hit_cnt += 1
