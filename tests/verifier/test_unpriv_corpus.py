@@ -106,6 +106,13 @@ def test_speculative_paths_explored_in_kernel_order(prog: Program) -> None:
         [m.group(0) for ln in kernel.splitlines() if (m := _FROM.match(ln))]
 
 
+@pytest.mark.parametrize("prog", [p for p in PROGRAMS if p.level2], ids=lambda p: p.name)
+def test_level2_log_is_the_kernels(prog: Program) -> None:
+    """The whole unprivileged level-2 log, line for line: speculative paths, ``P`` marks, ``propagating``."""
+    assert run_unpriv(prog, RECORDING[prog.name], log_level=2).log.splitlines() == \
+        RECORDING[prog.name]["log2"].splitlines()
+
+
 @pytest.mark.parametrize("prog", [p for p in PROGRAMS if not RECORDING.get(p.name, {}).get("ok", True)],
                          ids=lambda p: p.name)
 def test_refusal_log(prog: Program) -> None:

@@ -472,9 +472,9 @@ def mark_stack_precise(env: Env, frameno: int, spi: int) -> None:
 
 
 def propagate_precision(env: Env, old: VerifierState) -> None:
-    """A path found safe by ``old`` needs precise whatever ``old`` had precise, in every frame."""
-    if env.unpriv:
-        return
+    """A path found safe by ``old`` needs precise whatever ``old`` had precise, in every frame.
+
+    Unprivileged, the marks are listed (every scalar is precise there) but no walk follows."""
     bt = BacktrackState(env.cur.curframe)
     log2 = env.log.level & LOG_LEVEL2
     for fr in range(old.curframe, -1, -1):
@@ -491,4 +491,5 @@ def propagate_precision(env: Env, old: VerifierState) -> None:
                 names.append(f"fp{-(i + 1) * 8}")
         if names and log2:
             env.log.write(f"frame {fr}: propagating {','.join(names)}\n")
-    _mark_chain(env, env.cur, bt, cur_in_history=False)
+    if not env.unpriv:
+        _mark_chain(env, env.cur, bt, cur_in_history=False)
