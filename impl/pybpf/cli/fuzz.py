@@ -1,5 +1,5 @@
 """``pybpf fuzz [--count N] [--seed S] [--start I] [--time SECONDS] [--oracles LIST] [--save-dir DIR]
-[--summary-json FILE] [-j N]``.
+[--summary-json FILE] [--extra-sections LIST] [-j N]``.
 
 Differential fuzzing of pybpf's verifier: generated programs are judged by
 pybpf and by the live kernel (agreement), the accepted ones run on random
@@ -44,6 +44,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="random inputs per accepted program for the soundness oracle (default 3)")
     parser.add_argument("--summary-json", type=Path, default=None, metavar="FILE",
                         help="write the summary as JSON to FILE, rewritten every 10 s and at the end")
+    parser.add_argument("--extra-sections", default="", metavar="LIST",
+                        help="comma-separated opt-in generator sections to draw as well: dynptr (packet dynptr "
+                             "kfuncs, tc and xdp programs); programs then differ from the default run's")
     parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
                         help="worker processes (default 1; 0: one per CPU)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress line")
@@ -59,6 +62,14 @@ def _oracles(text: str):
         raise InputError(f"unknown oracle(s) {', '.join(bad) or '(none given)'} "
                          f"(choose from {', '.join(o.value for o in Oracle)})")
     return frozenset(Oracle(n) for n in names)
+
+
+def _extra_sections(text: str) -> tuple[str, ...]:
+    from pybpf.harness.fuzz.kfunc_sections import extra_sections
+
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    extra_sections(names)  # InputError for an unknown name, before any work
+    return names
 
 
 def run(args: argparse.Namespace) -> int:
@@ -78,7 +89,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("no such directory", file=str(args.summary_json.parent), place="--summary-json")
     config = FuzzConfig(count=count, seed=args.seed, time_limit=args.time, oracles=_oracles(args.oracles),
                         runs=args.runs, jobs=args.jobs or os.cpu_count() or 1, save_dir=args.save_dir,
-                        start=args.start, summary_json=args.summary_json)
+                        start=args.start, summary_json=args.summary_json,
+                        extra_sections=_extra_sections(args.extra_sections))
     progress = None
     if not args.quiet and sys.stderr.isatty():
         def progress(report, summary) -> None:

@@ -25,6 +25,7 @@ from functools import partial
 from pathlib import Path
 
 from pybpf.harness.fuzz.generator import generate
+from pybpf.harness.fuzz.kfunc_sections import extra_sections
 from pybpf.harness.fuzz.minimize import minimize
 from pybpf.harness.fuzz.oracles import (
     Finding,
@@ -57,6 +58,12 @@ class FuzzConfig:
     minimize_tests: int = 1500
     start: int = 0  # the index of the first program
     summary_json: Path | None = None  # rewritten as the counts grow, so a run cut short leaves its numbers
+    extra_sections: tuple[str, ...] = ()  # opt-in generator sections by name (kfunc_sections.EXTRA_SECTIONS)
+
+
+def config_program(config: FuzzConfig, seed: int) -> FuzzProgram:
+    """The program of ``seed`` under ``config``'s generator sections (names travel to workers, not functions)."""
+    return generate(seed, extra=extra_sections(config.extra_sections))
 
 
 def program_seed(base: int, index: int) -> int:
@@ -76,7 +83,7 @@ class ProgramReport:
 def fuzz_one(config: FuzzConfig, index: int) -> ProgramReport:
     """Generate program ``index`` and judge it by every oracle of ``config``."""
     seed = program_seed(config.seed, index)
-    prog = generate(seed)
+    prog = config_program(config, seed)
     ours = pybpf_judgement(prog, reason=False)
     findings: list[Finding] = []
     kernel = None
@@ -263,9 +270,10 @@ def still_fails(config: FuzzConfig, report: ProgramReport, finding: Finding) -> 
 def save_finding(config: FuzzConfig, report: ProgramReport, finding: Finding) -> Path:
     """Minimise the program of ``report`` while it shows ``finding``, and write it under ``config.save_dir``."""
     assert config.save_dir is not None
-    prog = generate(report.seed)
+    prog = config_program(config, report.seed)
     small = minimize(prog, still_fails(config, report, finding), max_tests=config.minimize_tests)
-    origin = f"pybpf fuzz --seed {config.seed}, program {report.index} (seed {report.seed})"
+    extra = f" --extra-sections {','.join(config.extra_sections)}" if config.extra_sections else ""
+    origin = f"pybpf fuzz --seed {config.seed}{extra}, program {report.index} (seed {report.seed})"
     if finding.oracle is Oracle.AGREEMENT:
         return save_case(config.save_dir, small, pybpf_judgement(small), kernel_judgement(small), finding,
                          origin=origin)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pybpf.isa.insn import Insn
-from pybpf.isa.opcodes import AluOp, Cls, JmpOp, Mode, Src
+from pybpf.isa.opcodes import AluOp, CallSrc, Cls, JmpOp, Mode, Src
 
 R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10 = range(11)
 
@@ -50,6 +50,11 @@ def ja(off: int) -> Insn:
 
 def call(helper: int) -> Insn:
     return Insn(Cls.JMP | JmpOp.CALL, 0, 0, 0, helper)
+
+
+def call_kfunc(btf_id: int) -> Insn:
+    """A kfunc call: ``btf_id`` is the kfunc's FUNC id in the kernel BTF the verifier and runtime read."""
+    return Insn(Cls.JMP | JmpOp.CALL, 0, CallSrc.KFUNC, 0, btf_id)
 
 
 def call_local(rel: int) -> Insn:

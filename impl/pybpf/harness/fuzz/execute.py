@@ -11,17 +11,24 @@ addresses start at 0x10000000): ``struct xdp_md`` for XDP, ``struct __sk_buff``
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pybpf.abi.kernel_btf import kernel_btf
+from pybpf.abi.profiles import profile
 from pybpf.abi.uapi import MapType, ProgType
+from pybpf.btf import Btf
 from pybpf.harness.asmprog import with_map_fds
 from pybpf.harness.fuzz.inputs import Inputs
 from pybpf.isa.insn import Insn
+from pybpf.isa.opcodes import CallSrc, Cls, JmpOp
 from pybpf.runtime import MapOpError, Runtime
+from pybpf.runtime.heap import Heap
+from pybpf.runtime.kfuncs import KfuncResolver, ids_from_btf, kfunc_table
 from pybpf.verifier import MapDesc
 from pybpf.vm.interp import Interpreter, Outcome
 from pybpf.vm.memory import RegionKind
@@ -76,6 +83,27 @@ def build_context(prog_type: int, raw: bytes, base: int, end: int) -> bytearray:
     return ctx
 
 
+KFUNC_CALL = Cls.JMP | JmpOp.CALL
+
+
+@functools.cache
+def _kfunc_ids(profile_name: str) -> dict[int, str]:
+    return ids_from_btf(kernel_btf(), profile(profile_name))
+
+
+def kfunc_resolver(rt: Runtime) -> KfuncResolver:
+    """The runtime's kfuncs under the ids of the kernel BTF the verifier reads (``abi.kernel_btf``), so that a
+    generated kfunc call means the same function to the verifier, the interpreter and the live kernel."""
+    ids = _kfunc_ids(rt.profile.name)
+    # the packet kfuncs the generator calls use no heap; an empty program BTF gives one without types
+    table = kfunc_table(rt.profile, rt.env, Heap(rt.memory, Btf()))
+    return KfuncResolver(table, ids)
+
+
+def calls_kfunc(insns: Sequence[Insn]) -> bool:
+    return any(ins.code == KFUNC_CALL and ins.src == CallSrc.KFUNC for ins in insns)
+
+
 def run_outcome(prog_type: int, maps: Sequence[MapDesc], insns: Sequence[Insn], inputs: Inputs, *,
                 name: str = "", executor: Callable[..., Any] = Interpreter) -> tuple[Outcome, RunResult]:
     """One run of ``insns`` in a fresh runtime: its maps created, filled from userspace, then the program run."""
@@ -86,7 +114,8 @@ def run_outcome(prog_type: int, maps: Sequence[MapDesc], insns: Sequence[Insn], 
             # a full hash map or an array index past the end: the kernel refuses that update too
             with contextlib.suppress(MapOpError):
                 made[index].update_bytes(key, value)
-    loaded = rt.load(with_map_fds(insns, [m.fd for m in made]), name=name)
+    resolver = kfunc_resolver(rt) if calls_kfunc(insns) else None
+    loaded = rt.load(with_map_fds(insns, [m.fd for m in made]), name=name, resolve_kfunc=resolver)
     packet = rt.memory.add(RegionKind.PACKET, bytearray(inputs.packet), name="packet")
     ctx = rt.memory.add(RegionKind.CTX, build_context(prog_type, inputs.ctx, packet.base, packet.end), name="ctx")
     try:

@@ -87,6 +87,7 @@ class Section:
     name: str
     weight: float
     emit: Callable[[Gen], None]
+    prog_types: tuple[int, ...] = ()  # the program types it is drawn for; () for all
 
 
 @dataclass
@@ -464,7 +465,8 @@ def generate(seed: int, *, sections: int | None = None, extra: Sequence[Section]
     rng = random.Random(seed)
     kinds, weights = zip(*PROG_TYPES, strict=True)
     g = Gen(rng, rng.choices(kinds, weights)[0])
-    pool = [s for s in (*SECTIONS, *extra) if s.name != "packet" or g.prog_type in PACKET_FIELDS]
+    pool = [s for s in (*SECTIONS, *extra) if (s.name != "packet" or g.prog_type in PACKET_FIELDS)
+            and (not s.prog_types or g.prog_type in s.prog_types)]
     g.emit(mov(R9, R1))
     for _ in range(rng.randint(1, 4) if sections is None else sections):
         chosen = rng.choices(pool, [s.weight for s in pool])[0]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from pybpf.abi.kernel_btf import kernel_btf
 from pybpf.abi.profiles import Op, Profile
 from pybpf.btf.graph import Btf
 from pybpf.btf.uapi import Kind
@@ -49,8 +50,16 @@ def kfunc_table(profile: Profile, env: ExecEnv, heap: Heap) -> dict[str, Helper]
     for spec in profile.kfuncs:
         impl = OPS[spec.op]
         table[spec.name] = Helper(0, spec.name, lambda ctx, *r, _impl=impl, _spec=spec: _impl(kenv, _spec, ctx, *r),
-                                  len(spec.args) or MAX_ARGS)  # fmt: skip  (no kinds: judged from BTF alone)
+                                  len(spec.args) or _btf_arity(spec.name))  # fmt: skip
     return table
+
+
+def _btf_arity(name: str) -> int:
+    """How many registers a kfunc the profile gives no argument kinds reads: its BTF prototype's parameters
+    (the live kernel's or the bundled BTF). Reading more would fault on a call whose r4 was never set."""
+    btf = kernel_btf()
+    tid = btf.find(name, Kind.FUNC)
+    return len(btf.func_proto_of(tid).params) if tid is not None else MAX_ARGS
 
 
 def ids_from_btf(btf: Btf, profile: Profile) -> dict[int, str]:
