@@ -698,4 +698,30 @@ int helper_stack_overrun(struct __sk_buff *skb)
 	return buf[0];
 }
 
+/* A static function called from main and from a global one: the global one is verified after main
+ * with its own checkpoints (free_states), so main's do not count in its max_states_per_insn. */
+static __noinline int three_way(int x)
+{
+	if (x > 3)
+		return 1;
+	if (x > 1)
+		return 2;
+	return 0;
+}
+
+__noinline int global_three_ways(int x)
+{
+	return three_way(x) + three_way(x + 1) + three_way(x + 2);
+}
+
+SEC("socket")
+__description("global function verified on its own states")
+__success
+int main_and_global_share_a_static(void *ctx)
+{
+	int x = bpf_get_prandom_u32() & 7;
+
+	return three_way(x) + three_way(x + 3) + global_three_ways(x);
+}
+
 char _license[] SEC("license") = "GPL";

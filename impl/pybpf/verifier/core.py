@@ -220,6 +220,7 @@ def do_check_subprogs(env: Env) -> None:
                 continue
             fn = env.globals[start]
             _forget_safe_paths(env)
+            _free_states(env)
             env.log.write(f"Validating {fn.name}() func#{fn.subprog}...\n")
             env.insn_idx = start
             env.log.clean()
@@ -228,6 +229,15 @@ def do_check_subprogs(env: Env) -> None:
             env.log.write(f"Func#{fn.subprog} ('{fn.name}') is safe for any args that match its prototype\n")
             env.verified_globals.add(start)
             again = True
+
+
+def _free_states(env: Env) -> None:
+    """free_states after a function's walk: the next function starts with no checkpoints and no loop visits."""
+    for aux in env.aux:
+        if aux.explored:
+            aux.explored = ()
+    env.bucket_sizes.clear()
+    env.scc_visits.clear()
 
 
 def _forget_safe_paths(env: Env) -> None:
