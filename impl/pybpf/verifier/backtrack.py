@@ -26,6 +26,7 @@ from pybpf.verifier.env import Env
 from pybpf.verifier.linked import link_candidates
 from pybpf.verifier.log import LOG_LEVEL2
 from pybpf.verifier.regs import BPF_ADD_CONST, BPF_REG_FP, RegType
+from pybpf.verifier.stack import fmt_stack_mask
 from pybpf.verifier.state import MAX_CALL_FRAMES, VerifierState
 
 STACK_SHIFT = 32  # spi + 1 of a fixed-offset stack access (0: none)
@@ -100,10 +101,6 @@ class BacktrackState:
 
 def fmt_reg_mask(mask: int) -> str:
     return ",".join(f"r{i}" for i in range(BPF_REG_FP + 1) if mask >> i & 1)
-
-
-def fmt_stack_mask(mask: int) -> str:
-    return ",".join(str(-(i + 1) * 8) for i in range(64) if mask >> i & 1)
 
 
 # ------------------------------------------------------------------ one instruction backwards

@@ -24,7 +24,7 @@ from pybpf.verifier.helper_protos import (
     Ret,
     helper_allowed,
 )
-from pybpf.verifier.kfunc_args import check_const_str
+from pybpf.verifier.kfunc_args import BPF_MAX_VAR_SIZ, check_const_str
 from pybpf.verifier.kptrs import XCHG_DEST_EXPECTED, check_kptr_xchg_src, kptr_xchg_result, process_kptr_xchg_dest
 from pybpf.verifier.locks import check_call_while_locked, is_spin_lock_holder
 from pybpf.verifier.mem import (
@@ -44,7 +44,6 @@ from pybpf.verifier.scalar import Scalar
 from pybpf.verifier.stack import SlotType, slot_index
 from pybpf.verifier.state import MAX_CALL_FRAMES, FuncState, Reference
 
-BPF_MAX_VAR_SIZ = 1 << 29
 GET_FUNC_IP = 173
 MAX_ERRNO = 4095
 # get_stack, probe_read_str, probe_read_user_str, probe_read_kernel_str, get_task_stack: r0 <= the size argument
@@ -90,9 +89,8 @@ def _constant_key(env: Env, reg: RegState, size: int) -> int | None:
     """
     if reg.type != RegType.PTR_TO_STACK or reg.s.var_off.mask:
         return None
-    off = reg.off + reg.s.var_off.value - (1 << 64 if reg.s.var_off.value >> 63 else 0)
-    spi, k = slot_index(off)
-    slot = env.cur.frames[reg.frameno].stack[spi]
+    spi, k = slot_index(reg.const_off())
+    slot = env.func(reg).stack[spi]
     types = slot.slot_type[k::-1]  # the key's first byte, then up to the slot's top
     if _run(types, SlotType.STACK_ZERO) >= size:
         return 0
@@ -140,8 +138,8 @@ def _check_mem_arg(env: Env, regno: int, reg: RegState, size: int, access: str, 
             if access == READ:
                 note_stack_read(env, reg, 0, 0)
             return
-        off += reg.s.var_off.value - (1 << 64 if reg.s.var_off.value >> 63 else 0)
-        frame = env.cur.frames[reg.frameno]
+        off = reg.const_off()
+        frame = env.func(reg)
         if access == READ:
             note_stack_read(env, reg, off, off + size)
         for i in range(size):
@@ -183,8 +181,8 @@ def _check_mem_arg(env: Env, regno: int, reg: RegState, size: int, access: str, 
 def _clobber_stack(env: Env, reg: RegState, size: int) -> None:
     """check_stack_range_initialized's clobber: what the callee may write is some value (STACK_MISC), a
     spilled scalar among it scrubbed (its bytes MISC, the never-written ones left INVALID)."""
-    off = reg.off + reg.s.var_off.value - (1 << 64 if reg.s.var_off.value >> 63 else 0)
-    frame = env.cur.frames[reg.frameno]
+    off = reg.const_off()
+    frame = env.func(reg)
     for i in range(size):
         spi, k = slot_index(off + i)
         slot = frame.stack[spi]

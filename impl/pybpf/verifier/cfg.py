@@ -15,9 +15,11 @@ from collections.abc import Sequence
 from pybpf.isa.insn import Insn
 from pybpf.isa.opcodes import AtomicOp, Kind, OpSpec, Pseudo, Src
 from pybpf.isa.validate import jump_target
+from pybpf.verifier.env import Env
 from pybpf.verifier.helper_protos import CALLBACK_CALLERS, TIMER_SET_CALLBACK
 from pybpf.verifier.messages import Rejection, rejection
-from pybpf.verifier.state import InsnAux
+from pybpf.verifier.regs import mark_reg_not_init
+from pybpf.verifier.state import InsnAux, VerifierState
 
 _JUMPS = (Kind.JA, Kind.JCOND, Kind.MAY_GOTO)
 _CALLER_SAVED = 0b111111  # r0..r5
@@ -281,13 +283,25 @@ def compute_live_registers(insns: Sequence[Insn], specs: Sequence[OpSpec | None]
         a.live_regs_before = v
 
 
+def forget_dead_regs(env: Env, st: VerifierState, insn_idx: int) -> None:
+    """clean_func_state's registers: in each frame of ``st``, those not live where the frame stands (``insn_idx``
+    for the innermost, the call for the others) become NOT_INIT, as comparisons ignore them anyway."""
+    for fr, f in enumerate(st.frames):
+        live = env.aux[st.frame_insn_idx(fr, insn_idx)].live_regs_before
+        for r in range(10):
+            if not live >> r & 1:
+                mark_reg_not_init(env, f.regs[r])
+
+
 __all__ = [
     "Rejection",
     "check_cfg",
     "check_opcodes",
     "check_subprogs",
     "compute_live_registers",
+    "forget_dead_regs",
     "subprog_starts",
     "successor_lists",
     "successors",
 ]
+

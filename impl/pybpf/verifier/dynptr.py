@@ -40,17 +40,12 @@ class Dynptr:
     type: DynptrType
 
 
-def _const_off(reg: RegState) -> int:
-    v = reg.s.var_off.value
-    return reg.off + v - (1 << 64 if v >> 63 else 0)
-
-
 def _spi(env: Env, reg: RegState, log: list[str]) -> int | None:
     """dynptr_get_spi: the first slot's index; None (with the kernel's line in ``log``) when it cannot be one."""
     if reg.s.var_off.mask:
         log.append("dynptr has to be at a constant offset")
         return None
-    off = _const_off(reg)
+    off = reg.const_off()
     if off % BPF_REG_SIZE or off >= 0:
         log.append(f"cannot pass in dynptr at an offset={off}")
         return None
@@ -59,10 +54,6 @@ def _spi(env: Env, reg: RegState, log: list[str]) -> int | None:
         log.append(f"cannot pass in dynptr at an offset={off}")
         return None
     return spi
-
-
-def _frame(env: Env, reg: RegState) -> FuncState:
-    return env.cur.frames[reg.frameno]
 
 
 def _is_init(frame: FuncState, spi: int) -> bool:
@@ -86,7 +77,7 @@ def init_dynptr_arg(env: Env, regno: int, reg: RegState, kind: DynptrType) -> No
     spi = _spi(env, reg, log)
     if spi is None:
         raise env.reject("dynptr_uninit_expected", *log)
-    frame = _frame(env, reg)
+    frame = env.func(reg)
     for k in range(BPF_DYNPTR_NR_SLOTS):
         note_slots_written(env, reg.frameno, destroy_dynptr(frame.stack, spi - k))
     for k in range(0, BPF_DYNPTR_SIZE, BPF_REG_SIZE):
@@ -107,7 +98,7 @@ def dynptr_arg(env: Env, regno: int, reg: RegState) -> Dynptr:
         return Dynptr(reg.id, DynptrType(reg.mem_size))
     log: list[str] = []
     spi = _spi(env, reg, log)
-    frame = _frame(env, reg)
+    frame = env.func(reg)
     if spi is None or not _is_init(frame, spi):
         raise env.reject("dynptr_init_expected", *log, i=regno - 1)
     for k in range(BPF_DYNPTR_NR_SLOTS):

@@ -14,7 +14,7 @@ from pybpf.verifier.log import VerifierLog
 from pybpf.verifier.messages import ERRNO, Rejection, text
 from pybpf.verifier.progtypes import ProgTypeInfo
 from pybpf.verifier.regs import MapDesc, RegState
-from pybpf.verifier.state import InsnAux, VerifierState
+from pybpf.verifier.state import FuncState, InsnAux, VerifierState
 
 if TYPE_CHECKING:
     from pybpf.verifier.globalfunc import GlobalFunc
@@ -112,6 +112,10 @@ class Env:
 
     def regs(self) -> list[RegState]:
         return self.cur.frames[-1].regs
+
+    def func(self, reg: RegState) -> FuncState:
+        """The frame whose stack ``reg`` (a PTR_TO_STACK) points into (the kernel's func(env, reg))."""
+        return self.cur.frames[reg.frameno]
 
     def reject(self, key: str, *before: str, **kw: object) -> Rejection:
         """Write ``before`` lines and the message ``key`` to the log; return the Rejection to raise."""

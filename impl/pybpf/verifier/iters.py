@@ -34,17 +34,12 @@ def _spi(env: Env, reg: RegState, nr_slots: int, log: list[str]) -> int | None:
     if reg.s.var_off.mask:
         log.append("iter has to be at a constant offset")
         return None
-    v = reg.s.var_off.value
-    off = reg.off + v - (1 << 64 if v >> 63 else 0)
+    off = reg.const_off()
     spi = slot_index(off)[0] if off < 0 else -1
     if off % BPF_REG_SIZE or spi + 1 < nr_slots:
         log.append(f"cannot pass in iter at an offset={off}")
         return None
     return spi
-
-
-def _frame(env: Env, reg: RegState) -> FuncState:
-    return env.cur.frames[reg.frameno]
 
 
 def _expected_stack(env: Env, regno: int, reg: RegState) -> None:
@@ -58,7 +53,7 @@ def new_iter_arg(env: Env, regno: int, reg: RegState, btf: Btf, btf_id: int) -> 
     nr_slots = btf.types[btf_id].size // BPF_REG_SIZE
     log: list[str] = []
     spi = _spi(env, reg, nr_slots, log)
-    frame = _frame(env, reg)
+    frame = env.func(reg)
     if spi is None or any(SlotType.STACK_ITER in frame.stack[spi - k].slot_type
                           for k in range(nr_slots) if spi - k < len(frame.stack)):
         raise env.reject("iter_uninit_expected", *log, type=iter_type_str(btf, btf_id), i=regno - 1)
@@ -78,7 +73,7 @@ def iter_arg(env: Env, regno: int, reg: RegState, btf: Btf, btf_id: int, destroy
     _expected_stack(env, regno, reg)
     nr_slots = btf.types[btf_id].size // BPF_REG_SIZE
     spi = _spi(env, reg, nr_slots, [])
-    frame = _frame(env, reg)
+    frame = env.func(reg)
     if spi is None or not _is_init(frame, spi, nr_slots, btf_id):
         raise env.reject("iter_init_expected", type=iter_type_str(btf, btf_id), i=regno - 1)
     slots = range(spi, spi - nr_slots, -1)

@@ -16,10 +16,12 @@ from pybpf.verifier import speculative
 from pybpf.verifier.alu import check_reg_read
 from pybpf.verifier.backtrack import mark_chain_precision, note_linked_regs
 from pybpf.verifier.btf_ptr import is_trusted_reg
+from pybpf.verifier.cfg import forget_dead_regs
 from pybpf.verifier.env import Env
+from pybpf.verifier.graph import all_regs
 from pybpf.verifier.linked import link_candidates, sync_linked_regs
 from pybpf.verifier.locks import is_spin_lock_holder
-from pybpf.verifier.regs import RegState, RegType, TypeFlag, mark_reg_not_init
+from pybpf.verifier.regs import RegState, RegType, TypeFlag
 from pybpf.verifier.scalar import Scalar
 from pybpf.verifier.state import VerifierState
 
@@ -58,21 +60,13 @@ def is_branch_taken(a: RegState, b: RegState, op: int, is64: bool) -> bool | Non
     return None
 
 
-def _for_each_reg(st: VerifierState):
-    for f in st.frames:
-        yield from f.regs
-        for slot in f.stack:
-            if slot.is_spilled_reg():
-                yield slot.spilled_ptr
-
-
 def mark_ptr_or_null_regs(st: VerifierState, regno: int, is_null: bool) -> None:
     r = st.cur.regs[regno]
     rid = r.id
     ref = r.ref_obj_id
     if not rid:
         return
-    for x in _for_each_reg(st):
+    for x in all_regs(st):
         if x.type & TypeFlag.PTR_MAYBE_NULL and x.id == rid:
             if is_null:
                 x.set_scalar(_ZERO)
@@ -90,7 +84,7 @@ def find_good_pkt_pointers(st: VerifierState, dst: RegState, open_right: bool) -
     if dst.s.umax > MAX_PACKET_OFF or dst.s.umax + dst.off > MAX_PACKET_OFF:
         return
     new_range = dst.off + (1 if open_right else 0)
-    for x in _for_each_reg(st):
+    for x in all_regs(st):
         if x.type == dst.type and x.id == dst.id:
             x.range = max(x.range, new_range)
 
@@ -273,10 +267,5 @@ def loop_converged(env: Env, insn_idx: int, old: VerifierState, cur: VerifierSta
 def _live_view(env: Env, st: VerifierState, insn_idx: int) -> VerifierState:
     """A copy of ``st`` without the registers dead where each frame stands (func_states_equal compares live ones)."""
     view = st.clone()
-    for i, f in enumerate(view.frames):
-        at = insn_idx if i == len(view.frames) - 1 else view.frames[i + 1].callsite
-        live = env.aux[at].live_regs_before
-        for r in range(10):
-            if not live >> r & 1:
-                mark_reg_not_init(env, f.regs[r])
+    forget_dead_regs(env, view, insn_idx)
     return view

@@ -21,7 +21,6 @@ from pybpf.verifier.messages import Rejection
 from pybpf.verifier.regs import RegState, RegType, TypeFlag, reg_type_str
 
 BPF_MAX_VAR_SIZ = 1 << 29
-MAP_F_RDONLY_PROG = 1 << 7  # BPF_F_RDONLY_PROG
 
 # the uapi context struct of each program type (the kernel's bpf_ctx_convert): a pointer to it is the ctx
 CTX_STRUCTS = {
@@ -124,7 +123,7 @@ def _check_size_reg(env: Env, regno: int, size: RegState, buf: RegState, check_m
 def check_const_str(env: Env, regno: int, reg: RegState) -> None:
     """check_reg_const_str: a NUL-terminated string at a constant offset into a frozen read-only map."""
     m = reg.map
-    if m is None or not m.flags & MAP_F_RDONLY_PROG or getattr(m, "frozen_data", None) is None:
+    if m is None or not m.is_rdonly:
         raise env.reject("const_str_not_rdonly", reg=regno)
     if reg.s.var_off.mask:
         raise env.reject("const_str_not_const", reg=regno)

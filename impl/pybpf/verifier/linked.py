@@ -81,9 +81,8 @@ def link_candidates(env: Env, st: VerifierState) -> Iterator[tuple[int, int, int
     does not compare it, so a link through it could carry precision to a path that never had it.
     """
     aux = env.aux
-    last = len(st.frames) - 1
     for fr, f in enumerate(st.frames):
-        live = aux[env.insn_idx if fr == last else st.frames[fr + 1].callsite].live_regs_before
+        live = aux[st.frame_insn_idx(fr, env.insn_idx)].live_regs_before
         regs = f.regs
         for j in range(BPF_REG_FP):
             if live >> j & 1:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pybpf.isa.opcodes import Kind
 from pybpf.isa.validate import jump_target
 from pybpf.verifier.regs import BPF_REG_SIZE, RegState
+from pybpf.verifier.stack import fmt_stack_mask
 from pybpf.verifier.state import VerifierState
 
 
@@ -36,10 +37,6 @@ def note_slots_written(env, frameno: int, spis) -> None:
     if env.liveness is not None:
         for s in spis:
             env.liveness.write(frameno, s)
-
-
-def fmt_stack_mask(mask: int) -> str:
-    return ",".join(str(-(i + 1) * BPF_REG_SIZE) for i in range(64) if mask >> i & 1)
 
 
 @dataclass

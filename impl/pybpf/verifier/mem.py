@@ -32,7 +32,6 @@ from pybpf.verifier.regs import (
 )
 from pybpf.verifier.scalar import Scalar
 from pybpf.verifier.stack import MAX_BPF_STACK, SlotType, destroy_dynptr, readable, slot_index
-from pybpf.verifier.state import FuncState
 from pybpf.verifier.tnum import Tnum
 from pybpf.verifier.tracing import check_btf_ctx_access
 
@@ -44,10 +43,6 @@ READ, WRITE = "read", "write"
 def _tnum_text(reg: RegState) -> str:
     v = reg.s.var_off
     return str(v.value) if not v.mask else str(v)
-
-
-def _frame_of(env: Env, reg: RegState) -> FuncState:
-    return env.cur.frames[reg.frameno]
 
 
 def _width(s: Scalar) -> int:
@@ -63,7 +58,7 @@ def stack_bounds(env: Env, regno: int, reg: RegState, off: int, size: int, acces
         if reg.s.smax >= BPF_MAX_VAR_OFF or reg.s.smin <= -BPF_MAX_VAR_OFF:
             raise env.reject("stack_var_unbounded", access="read from" if access == READ else "write to", reg=regno)
         lo, hi = reg.s.smin + off, reg.s.smax + off
-    frame = _frame_of(env, reg)
+    frame = env.func(reg)
     # without allow_uninit_stack a read must stay inside the stack written so far
     lowest = -frame.allocated_stack if access == READ and not env.allow_uninit_stack else -MAX_BPF_STACK
     if lo < lowest or hi + size > 0:
@@ -88,7 +83,7 @@ def _const_off(reg: RegState) -> int:
 
 def check_stack_write(env: Env, regno: int, reg: RegState, off: int, size: int, value: RegState | None,
                       imm: int | None) -> None:
-    frame = _frame_of(env, reg)
+    frame = env.func(reg)
     if reg.s.var_off.mask:
         # variable offset: every byte that may be written becomes STACK_MISC
         lo, hi = reg.s.smin + off, reg.s.smax + off + size
@@ -186,7 +181,7 @@ def note_stack_read(env: Env, reg: RegState, lo: int, hi: int) -> None:
 
 
 def check_stack_read(env: Env, regno: int, reg: RegState, off: int, size: int, dst: int) -> None:
-    frame = _frame_of(env, reg)
+    frame = env.func(reg)
     note_stack_read(env, reg, off + _const_off(reg), off + _const_off(reg) + size)
     regs = env.regs()
     if reg.s.var_off.mask:
@@ -404,8 +399,7 @@ def _frozen_value(reg: RegState, off: int, size: int, sign_ext: bool) -> int | N
     """bpf_map_direct_read: a load at a known offset of a read-only map frozen before the load (.rodata)
     reads what the map holds, as a known scalar."""
     m = reg.map
-    if (m is None or m.frozen_data is None or not m.flags & MapFlags.RDONLY_PROG or reg.s.var_off.mask
-            or m.map_type != MapType.ARRAY or m.max_entries != 1):
+    if m is None or not m.is_rdonly or reg.s.var_off.mask or m.map_type != MapType.ARRAY or m.max_entries != 1:
         return None
     at = off + reg.s.var_off.value
     raw = m.frozen_data[at:at + size]

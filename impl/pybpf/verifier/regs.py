@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import IntEnum, IntFlag
 from typing import TYPE_CHECKING
 
+from pybpf.abi.uapi import MapFlags
 from pybpf.btf.graph import Btf
 from pybpf.btf.record import META_FIELDS, BtfRecord, BtfRecordError, btf_record
 from pybpf.verifier.scalar import Scalar
@@ -116,6 +117,11 @@ class MapDesc:
     btf: Btf | None = None  # the BTF btf_value_type_id (and the record's kptr types) belong to
     frozen_data: bytes | None = None  # a map frozen before the load (.rodata): its value, for constant strings
 
+    @property
+    def is_rdonly(self) -> bool:
+        """bpf_map_is_rdonly: read-only to programs (BPF_F_RDONLY_PROG) and frozen, so what it holds is known."""
+        return bool(self.flags & MapFlags.RDONLY_PROG) and self.frozen_data is not None
+
 
 _UNKNOWN = Scalar.unknown()
 _ZERO = Scalar.const(0)
@@ -190,6 +196,11 @@ class RegState:
 
     def is_const(self) -> bool:
         return self.type == RegType.SCALAR_VALUE and not self.s.var_off.mask
+
+    def const_off(self) -> int:
+        """off + var_off of a pointer whose variable part is a known constant, as a signed offset."""
+        v = self.s.var_off.value
+        return self.off + (v - (1 << 64) if v >> 63 else v)
 
     def maybe_null(self) -> bool:
         return bool(self.type & TypeFlag.PTR_MAYBE_NULL)

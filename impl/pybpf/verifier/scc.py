@@ -102,9 +102,8 @@ def callchain(env: Env, st: VerifierState) -> tuple[int, ...] | None:
     """compute_scc_callchain: the call sites down to the outermost frame standing in a loop, then that loop."""
     scc = scc_of(env)
     sites: list[int] = []
-    last = len(st.frames) - 1
-    for i in range(last + 1):
-        at = st.insn_idx if i == last else st.frames[i + 1].callsite
+    for i in range(len(st.frames)):
+        at = st.frame_insn_idx(i, st.insn_idx)
         if scc[at]:
             return (*sites, scc[at])
         sites.append(at)

@@ -92,6 +92,11 @@ def readable(t: int, allow_uninit: bool) -> bool:
         t == SlotType.STACK_INVALID and allow_uninit)
 
 
+def fmt_stack_mask(mask: int) -> str:
+    """``-8,-16``: the stack slots of a mask (bit i: fp-8*(i+1)), as the precision and liveness lines show them."""
+    return ",".join(str(-(i + 1) * BPF_REG_SIZE) for i in range(64) if mask >> i & 1)
+
+
 def slot_index(off: int) -> tuple[int, int]:
     """(spi, byte index) of the stack byte at ``fp + off`` (off < 0)."""
     slot = -off - 1

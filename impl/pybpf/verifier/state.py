@@ -111,6 +111,10 @@ class VerifierState:
     def cur(self) -> FuncState:
         return self.frames[-1]
 
+    def frame_insn_idx(self, frameno: int, insn_idx: int) -> int:
+        """Where frame ``frameno`` stands: ``insn_idx`` for the innermost, its callee's call for the others."""
+        return insn_idx if frameno == len(self.frames) - 1 else self.frames[frameno + 1].callsite
+
     def clone(self) -> VerifierState:
         v = VerifierState.__new__(VerifierState)
         v.frames = [f.clone() for f in self.frames]

@@ -11,11 +11,12 @@ register liveness); scalars not marked precise compare equal.
 from __future__ import annotations
 
 from pybpf.verifier.backtrack import HISTORY_IDX_MASK, propagate_precision
+from pybpf.verifier.cfg import forget_dead_regs
 from pybpf.verifier.env import Env
 from pybpf.verifier.jmp import loop_converged
 from pybpf.verifier.locks import locks_equal
 from pybpf.verifier.messages import text
-from pybpf.verifier.regs import BPF_ADD_CONST, BPF_REG_SIZE, RegState, RegType, mark_reg_not_init
+from pybpf.verifier.regs import BPF_ADD_CONST, BPF_REG_SIZE, RegState, RegType
 from pybpf.verifier.scalar import Scalar
 from pybpf.verifier.scc import add_scc_backedge, hold, incomplete_read_marks, maybe_enter_scc, maybe_exit_scc
 from pybpf.verifier.stack import SlotType, StackSlot
@@ -147,13 +148,11 @@ def states_equal(env: Env, old: VerifierState, cur: VerifierState, exact: int) -
             return False
     if not locks_equal(old.active_lock, cur.active_lock, ids.check):
         return False
-    frames = old.frames
-    last = len(frames) - 1
-    for i, (fo, fc) in enumerate(zip(frames, cur.frames, strict=True)):
+    for i, (fo, fc) in enumerate(zip(old.frames, cur.frames, strict=True)):
         if fo.callsite != fc.callsite:
             return False
         # func_states_equal: only the registers live where the frame stands are compared
-        live = env.aux[old.insn_idx if i == last else frames[i + 1].callsite].live_regs_before
+        live = env.aux[old.frame_insn_idx(i, old.insn_idx)].live_regs_before
         for r, (ro, rc) in enumerate(zip(fo.regs, fc.regs, strict=True)):
             if live >> r & 1 and not regsafe(ro, rc, ids, exact, env):
                 return False
@@ -203,14 +202,9 @@ def _clean_live_states(env: Env, cur: VerifierState, explored: list[VerifierStat
 
 
 def clean_state(env: Env, st: VerifierState, insn_idx: int) -> None:
-    """Forget the registers of each frame that are dead where the frame stands (its call, or ``insn_idx``),
-    and the dead stack slots of a one-frame program."""
-    last = len(st.frames) - 1
-    for fr, fs in enumerate(st.frames):
-        live = env.aux[insn_idx if fr == last else st.frames[fr + 1].callsite].live_regs_before
-        for i in range(10):
-            if not live >> i & 1:
-                mark_reg_not_init(env, fs.regs[i])
+    """Forget the registers of each frame that are dead where the frame stands, and the dead stack slots of
+    a one-frame program."""
+    forget_dead_regs(env, st, insn_idx)
     f = st.cur
     if len(env.subprog_starts) > 1 or len(st.frames) > 1:
         return
