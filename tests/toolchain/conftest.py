@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 from _toolchain_helpers import CountingCompiler, make_counting_compiler
 from pybpf.toolchain import CompileCache, Compiler, ToolchainError, find_compiler
+from pybpf.toolchain import clang as clang_mod
 
 
 @pytest.fixture(autouse=True)
@@ -15,6 +18,14 @@ def _isolated_env(monkeypatch, tmp_path_factory):
     monkeypatch.setenv("PYBPF_CACHE_DIR", str(scratch / "pybpf"))
     monkeypatch.setenv("ZIG_GLOBAL_CACHE_DIR", str(scratch / "zig-global"))
     monkeypatch.setenv("ZIG_LOCAL_CACHE_DIR", str(scratch / "zig-local"))
+
+
+@pytest.fixture
+def no_ziglang(monkeypatch) -> None:
+    """The ziglang wheel looks absent: find_compiler chooses among the system's (and the test's fake) clangs."""
+    real = importlib.util.find_spec
+    monkeypatch.setattr(clang_mod.importlib.util, "find_spec",
+                        lambda name, *a: None if name == "ziglang" else real(name, *a))
 
 
 @pytest.fixture

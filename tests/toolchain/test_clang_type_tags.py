@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 from elftools.elf.elffile import ELFFile
 from pybpf.toolchain import CompileError, CompilerKind, compile_bpf, find_compiler
-from pybpf.toolchain import clang as clang_mod
 from pybpf.toolchain.typetags import PROBE_SOURCE, uses_kptr
 
 BTF_KIND_TYPE_TAG = 18  # include/uapi/linux/btf.h
@@ -89,14 +88,8 @@ def _fake_clang(folder: Path, name: str, version: str, tags: bool) -> Path:
     return path
 
 
-def _no_ziglang(monkeypatch):
-    real = importlib.util.find_spec
-    monkeypatch.setattr(clang_mod.importlib.util, "find_spec",
-                        lambda name, *a: None if name == "ziglang" else real(name, *a))
 
-
-def test_newest_clang_that_keeps_tags_wins_over_a_newer_one_that_drops_them(tmp_path, monkeypatch):
-    _no_ziglang(monkeypatch)
+def test_newest_clang_that_keeps_tags_wins_over_a_newer_one_that_drops_them(tmp_path, monkeypatch, no_ziglang):
     _fake_clang(tmp_path, "clang-16", "16.0.6", tags=True)
     _fake_clang(tmp_path, "clang-17", "17.0.1", tags=True)
     _fake_clang(tmp_path, "clang-18", "18.1.0", tags=False)  # a broken build: the probe, not the version, decides
@@ -111,8 +104,7 @@ def test_ziglang_wins_over_a_system_clang_that_drops_tags(tmp_path):
     assert found.kind is CompilerKind.ZIGLANG
 
 
-def test_old_clang_is_the_last_resort_with_a_warning(tmp_path, monkeypatch):
-    _no_ziglang(monkeypatch)
+def test_old_clang_is_the_last_resort_with_a_warning(tmp_path, monkeypatch, no_ziglang):
     _fake_clang(tmp_path, "clang-13", "13.0.1", tags=False)
     _fake_clang(tmp_path, "clang-14", "14.0.6", tags=False)
     found = find_compiler({"PATH": str(tmp_path)})
@@ -121,8 +113,7 @@ def test_old_clang_is_the_last_resort_with_a_warning(tmp_path, monkeypatch):
                                 "[warning: clang 14.0.6 drops btf_type_tag; __kptr needs clang >= 15]")
 
 
-def test_kptr_source_with_a_tag_dropping_compiler_is_refused_before_compiling(tmp_path, monkeypatch):
-    _no_ziglang(monkeypatch)
+def test_kptr_source_with_a_tag_dropping_compiler_is_refused_before_compiling(tmp_path, monkeypatch, no_ziglang):
     _fake_clang(tmp_path / "bin", "clang-14", "14.0.6", tags=False)
     old = find_compiler({"PATH": str(tmp_path / "bin")})
     src = tmp_path / "uses_kptr.c"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shlex
 import subprocess
@@ -11,7 +10,6 @@ from pathlib import Path
 import pytest
 from pybpf.errors import InputError
 from pybpf.toolchain import CompilerKind, Flavor, ToolchainError, find_compiler
-from pybpf.toolchain import clang as clang_mod
 
 
 def _fake_clang(folder: Path, name: str, version: str, targets: str) -> Path:
@@ -30,11 +28,6 @@ def _fake_clang(folder: Path, name: str, version: str, targets: str) -> Path:
     path.chmod(0o755)
     return path
 
-
-def _no_ziglang(monkeypatch):
-    real = importlib.util.find_spec
-    monkeypatch.setattr(clang_mod.importlib.util, "find_spec",
-                        lambda name, *a: None if name == "ziglang" else real(name, *a))
 
 
 def test_env_var_wins_over_system(compiler, counting):
@@ -73,8 +66,7 @@ def test_system_clang_is_found(compiler):
     assert compiler.describe() == f"clang {compiler.version} ({exe})"
 
 
-def test_newest_system_clang_with_bpf_wins(tmp_path, monkeypatch):
-    _no_ziglang(monkeypatch)
+def test_newest_system_clang_with_bpf_wins(tmp_path, monkeypatch, no_ziglang):
     _fake_clang(tmp_path, "clang-15", "15.0.7", "bpf        - BPF (host endian)")
     _fake_clang(tmp_path, "clang-17", "17.0.1", "bpf        - BPF (host endian)")
     _fake_clang(tmp_path, "clang-99", "99.1.0", "x86-64     - 64-bit X86: EM_X86_64")  # no BPF target
@@ -84,8 +76,7 @@ def test_newest_system_clang_with_bpf_wins(tmp_path, monkeypatch):
     assert found.sys_includes == ("/fake/include",)
 
 
-def test_versioned_name_is_preferred_for_the_same_program(tmp_path, monkeypatch):
-    _no_ziglang(monkeypatch)
+def test_versioned_name_is_preferred_for_the_same_program(tmp_path, monkeypatch, no_ziglang):
     real = _fake_clang(tmp_path / "llvm", "clang", "16.0.0", "bpf - BPF")
     (tmp_path / "bin").mkdir()
     (tmp_path / "bin" / "clang").symlink_to(real)
@@ -94,8 +85,7 @@ def test_versioned_name_is_preferred_for_the_same_program(tmp_path, monkeypatch)
     assert found.describe().startswith(f"clang 16.0.0 ({tmp_path / 'bin' / 'clang-16'})")  # its fake drops type tags
 
 
-def test_nothing_found_says_how_to_get_one(tmp_path, monkeypatch):
-    _no_ziglang(monkeypatch)
+def test_nothing_found_says_how_to_get_one(tmp_path, monkeypatch, no_ziglang):
     _fake_clang(tmp_path, "clang", "12.0.0", "x86-64 - 64-bit X86")
     with pytest.raises(ToolchainError) as info:
         find_compiler({"PATH": str(tmp_path)})

@@ -19,7 +19,8 @@ from pybpf.harness.asmprog import AsmProgram, read_asm_programs, with_map_fds
 CORPUS = Path(__file__).parent / "corpus"
 RECORDING = CORPUS / "recorded.json"
 
-__all__ = ["CORPUS", "RECORDING", "Program", "load_corpus", "load_recording", "with_map_fds"]
+__all__ = ["CORPUS", "RECORDING", "Program", "load_corpus", "load_json", "load_programs", "load_recording",
+           "with_map_fds"]
 
 
 class Program(AsmProgram):
@@ -30,15 +31,24 @@ class Program(AsmProgram):
         return Path(self.file).stem
 
 
-def load_corpus() -> list[Program]:
+def load_programs(directory: Path, what: str) -> list[Program]:
+    """Every program of ``directory/*.s``; their names must be unique (the recordings are keyed by them)."""
     progs = [Program(**{f.name: getattr(a, f.name) for f in fields(a)})
-             for path in sorted(CORPUS.glob("*.s")) for a in read_asm_programs(path)]
+             for path in sorted(directory.glob("*.s")) for a in read_asm_programs(path)]
     names = [p.name for p in progs]
     dup = {n for n in names if names.count(n) > 1}
     if dup:
-        raise ValueError(f"duplicate program names in the corpus: {sorted(dup)}")
+        raise ValueError(f"duplicate program names in {what}: {sorted(dup)}")
     return progs
 
 
+def load_json(path: Path) -> dict[str, dict]:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def load_corpus() -> list[Program]:
+    return load_programs(CORPUS, "the corpus")
+
+
 def load_recording() -> dict[str, dict]:
-    return json.loads(RECORDING.read_text()) if RECORDING.exists() else {}
+    return load_json(RECORDING)
